@@ -1,0 +1,72 @@
+// Lint rules, including the architecture's import arrows (see ../shared/STYLE.md):
+// each src/ folder may only import what the layering table allows.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Folders under src/ that may import nothing but src/core. */
+const coreOnly = [
+  'config',
+  'frontier',
+  'fetch',
+  'parse',
+  'extract',
+  'pipeline',
+  'storage',
+  'queue',
+  'metrics',
+  'log',
+];
+
+const restrict = (patterns, message) => ({
+  'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'bench/peers/node_modules/', 'bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'smart'],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: restrict(['../*', '!../core', '!../core/*'], 'src/core imports nothing else in src'),
+  },
+  ...coreOnly.map((dir) => ({
+    files: [`src/${dir}/**/*.ts`],
+    rules: restrict(
+      [
+        '**/crawler/*',
+        '**/cli/*',
+        '**/main/*',
+        '**/api/*',
+        ...coreOnly.filter((d) => d !== dir).map((d) => `**/${d}/*`),
+      ],
+      `src/${dir} may import only src/core (ports and adapters are wired in src/main)`,
+    ),
+  })),
+  {
+    files: ['src/crawler/**/*.ts'],
+    rules: restrict(
+      [
+        '**/storage/sqlite/*',
+        '**/storage/postgres/*',
+        '**/queue/*',
+        '**/fetch/http/*',
+        '**/fetch/browser/*',
+        '**/cli/*',
+        '**/main/*',
+      ],
+      'src/crawler talks to ports only; adapters are chosen in src/main',
+    ),
+  },
+);

@@ -1,0 +1,98 @@
+/**
+ * Domain types shared by every layer. Plain data only: these cross worker-thread and
+ * (later) process boundaries, so no classes, no functions, no Dates (epoch ms instead).
+ */
+import type { ErrorCode } from './errors.js';
+
+/** A URL the frontier hands out to be fetched. */
+export interface CrawlRequest {
+  /** Canonical URL (see core/url/canonicalize.ts). Also the dedup key. */
+  url: string;
+  /** Lower-cased host (with port when not the scheme's default). Politeness is per host. */
+  host: string;
+  /** Link distance from a seed (seeds are 0). */
+  depth: number;
+  /** Higher first. The default ordering is breadth-first: priority = -depth. */
+  priority: number;
+  /** Fetch attempts already made (0 on the first try). */
+  attempts: number;
+}
+
+/** A link found on a page, already canonical and in scope, to be added to the frontier. */
+export interface DiscoveredLink {
+  url: string;
+  host: string;
+  depth: number;
+  priority: number;
+}
+
+/** What the fetcher hands back for a response (any status). */
+export interface FetchResponse {
+  /** The canonical URL that was requested. */
+  url: string;
+  /** The URL of the last hop, after redirects. */
+  finalUrl: string;
+  status: number;
+  /** Lower-cased header names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** Decoded (gunzipped etc.) body, at most maxBodyBytes. */
+  body: Buffer;
+  /** Every URL redirected to, in order (empty when there was no redirect). */
+  redirects: string[];
+  /** Epoch ms when the first request of the chain was sent. */
+  startedAt: number;
+  /** Time to the final response's headers, ms. */
+  ttfbMs: number;
+  /** Whole fetch including body, ms. */
+  durationMs: number;
+  /** Bytes received on the wire (before decoding) for the final response. */
+  wireBytes: number;
+}
+
+/** What a page parser extracts from an HTML document. */
+export interface ParsedPage {
+  title: string | null;
+  /** Out-links: absolute, canonical, deduplicated, filtered by the link filter. */
+  links: string[];
+  /** `<link rel=canonical>` resolved to an absolute canonical URL, if any. */
+  canonicalUrl: string | null;
+  /** The charset the body was decoded with (lower-case WHATWG label, e.g. "utf-8", "gbk"). */
+  charset: string;
+  /** From `<meta name=robots>`. */
+  noindex: boolean;
+  nofollow: boolean;
+  /** Hex SHA-1 of the response body bytes (as received, after content decoding). */
+  contentHash: string;
+  /** Number of `<a href>` seen before filtering (for stats). */
+  rawLinkCount: number;
+}
+
+/** One stored page: the record a crawl's output is made of. */
+export interface PageRecord {
+  /** The canonical URL that was requested. */
+  url: string;
+  finalUrl: string | null;
+  status: number | null;
+  title: string | null;
+  depth: number;
+  contentType: string | null;
+  /** Epoch ms. */
+  fetchedAt: number;
+  error: ErrorCode | null;
+  /** Human-readable detail of the error. */
+  errorMessage: string | null;
+  attempts: number;
+  etag: string | null;
+  lastModified: string | null;
+  contentHash: string | null;
+  contentLength: number | null;
+  charset: string | null;
+  canonicalUrl: string | null;
+  /** Number of in-scope links found on the page. */
+  linkCount: number;
+  durationMs: number | null;
+  /** Response headers of interest for recrawls and audits. */
+  headers: Record<string, string>;
+  /** The decoded body, only when the crawl stores bodies. */
+  body: Buffer | null;
+}
