@@ -1,0 +1,121 @@
+/** `trawl crawl <url...>`: flags -> crawl spec -> embedded run. */
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { CrawlSpecInput } from '../../config/crawl-spec.js';
+import { parseCrawlSpec } from '../../config/parse-spec.js';
+import { createLogger } from '../../log/logger.js';
+import { runCrawl } from '../../main/run-crawl.js';
+import type { ExportFormat } from '../../storage/export/write-export.js';
+import { collect, intFlag } from '../options.js';
+import { progressReporter, summaryText } from '../progress.js';
+
+interface CrawlFlags {
+  out?: string;
+  format?: ExportFormat;
+  dataDir: string;
+  maxPages?: number;
+  maxDepth?: number;
+  concurrency?: number;
+  delay?: number;
+  hostConcurrency?: number;
+  scope?: 'host' | 'domain' | 'any';
+  include?: string[];
+  exclude?: string[];
+  userAgent?: string;
+  robots: boolean;
+  sitemaps?: boolean;
+  respectNofollow?: boolean;
+  keepQueryOrder?: boolean;
+  maxRetries?: number;
+  timeout?: number;
+  maxBodyBytes?: number;
+  maxRedirects?: number;
+  storeBody?: boolean;
+  parseWorkers?: number;
+  fresh?: boolean;
+  progress: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  statsJson?: string;
+}
+
+export function registerCrawlCommand(program: Command): void {
+  program
+    .command('crawl')
+    .description('crawl from one or more start URLs into the data dir (resumes if interrupted)')
+    .argument('<url...>', 'start URLs (http or https)')
+    .option('-o, --out <file>', 'write every stored page to FILE when the crawl ends')
+    .addOption(
+      new Option('--format <format>', 'output format (default: from --out extension, else jsonl)').choices([
+        'jsonl',
+        'csv',
+      ]),
+    )
+    .option('-d, --data-dir <dir>', 'where the crawl state (SQLite) lives', './trawl-data')
+    .option('--max-pages <n>', 'stop after N pages (whole crawl, across resumes)', intFlag(1))
+    .option('--max-depth <n>', 'do not follow links deeper than N from a seed', intFlag(0))
+    .option('-c, --concurrency <n>', 'requests in flight at once (default 32)', intFlag(1))
+    .option('--delay <ms>', 'minimum gap between requests to one host (default 250)', intFlag(0))
+    .option('--host-concurrency <n>', 'requests in flight per host (default 1 if --delay > 0)', intFlag(1))
+    .addOption(new Option('--scope <scope>', 'which links to follow (default host)').choices(['host', 'domain', 'any']))
+    .option('--include <regex>', 'follow only URLs matching (repeatable)', collect)
+    .option('--exclude <regex>', 'never follow URLs matching (repeatable)', collect)
+    .option('--user-agent <ua>', 'User-Agent header (robots.txt rules are matched on "trawl")')
+    .option('--no-robots', 'ignore robots.txt')
+    .option('--sitemaps', "also seed from the start hosts' sitemaps")
+    .option('--respect-nofollow', 'skip rel=nofollow links')
+    .option('--keep-query-order', 'do not sort query parameters when deduplicating URLs')
+    .option('--max-retries <n>', 'retries for network errors, 5xx, 408, 429 (default 3)', intFlag(0))
+    .option('--timeout <ms>', 'deadline for one fetch, body included (default 60000)', intFlag(1))
+    .option('--max-body-bytes <n>', 'largest page accepted (default 10485760)', intFlag(1024))
+    .option('--max-redirects <n>', 'redirect hops followed (default 10)', intFlag(0))
+    .option('--store-body', 'keep page bodies in the data dir')
+    .option('--parse-workers <n>', 'HTML parser threads, 0 = main thread (default cores-1)', intFlag(0))
+    .option('--fresh', 'discard the crawl in the data dir and start over')
+    .option('--no-progress', 'no progress display')
+    .addOption(
+      new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
+    )
+    .option('--stats-json <file>', 'write the run summary as JSON to FILE')
+    .action(async (urls: string[], flags: CrawlFlags) => {
+      const input: CrawlSpecInput = {
+        seeds: urls,
+        maxPages: flags.maxPages,
+        maxDepth: flags.maxDepth,
+        concurrency: flags.concurrency,
+        delayMs: flags.delay,
+        hostConcurrency: flags.hostConcurrency,
+        scope: flags.scope,
+        include: flags.include,
+        exclude: flags.exclude,
+        userAgent: flags.userAgent,
+        robots: flags.robots,
+        sitemaps: flags.sitemaps,
+        respectNofollow: flags.respectNofollow,
+        sortQuery: flags.keepQueryOrder === true ? false : undefined,
+        maxRetries: flags.maxRetries,
+        totalTimeoutMs: flags.timeout,
+        maxBodyBytes: flags.maxBodyBytes,
+        maxRedirects: flags.maxRedirects,
+        storeBody: flags.storeBody,
+        parseWorkers: flags.parseWorkers,
+      };
+      const spec = parseCrawlSpec(input);
+      const format: ExportFormat = flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
+      const reporter = flags.progress ? progressReporter(process.stderr) : null;
+      const summary = await runCrawl({
+        spec,
+        dataDir: flags.dataDir,
+        out: flags.out ?? null,
+        format,
+        fresh: flags.fresh === true,
+        log: createLogger(flags.logLevel),
+        onProgress: reporter?.onProgress,
+        progressIntervalMs: reporter?.intervalMs,
+      });
+      reporter?.clear();
+      process.stderr.write(summaryText(summary, flags.out ?? null, flags.dataDir));
+      if (flags.statsJson !== undefined) await writeFile(flags.statsJson, JSON.stringify(summary, null, 2));
+      if (summary.result === 'interrupted') process.exitCode = 130;
+    });
+}

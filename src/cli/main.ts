@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/** The `trawl` command. Commands are thin: they map flags to specs and call src/main. */
+import { Command, CommanderError } from 'commander';
+import { registerCrawlCommand } from './commands/crawl.js';
+import { registerDemoCommand } from './commands/demo.js';
+
+const program = new Command();
+program
+  .name('trawl')
+  .description('Trawl: a fast, crash-proof web crawler. Embedded by default (SQLite, one process).')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError('(run "trawl help <command>" for usage)');
+registerCrawlCommand(program);
+registerDemoCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; argument errors were already printed by commander.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if ((err as { code?: string }).code === 'usage') {
+    process.stderr.write(`trawl: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`trawl: fatal: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

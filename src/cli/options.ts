@@ -1,0 +1,15 @@
+/** Strict parsers for numeric flags: "12abc" or "-1" are usage errors, not NaN surprises. */
+import { InvalidArgumentError } from 'commander';
+
+export function intFlag(min: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+    const n = Number(value);
+    if (n < min) throw new InvalidArgumentError(`must be at least ${min}`);
+    return n;
+  };
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,75 @@
+/**
+ * The crawl job spec: every option a `trawl crawl` flag sets is a field here, so the
+ * service (later) accepts exactly the same job as the CLI. Units are in the names.
+ */
+import { z } from 'zod';
+
+export const DEFAULT_USER_AGENT =
+  'Mozilla/5.0 (compatible; trawl/0.1; +https://github.com/trawl-crawler/trawl)';
+
+const regexSource = z.string().superRefine((src, ctx) => {
+  try {
+    new RegExp(src);
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid regular expression ${JSON.stringify(src)}: ${(err as Error).message}`,
+    });
+  }
+});
+
+const count = (min: number) => z.number().int().min(min);
+
+export const crawlSpecSchema = z.object({
+  /** Start URLs (http/https). */
+  seeds: z.array(z.string().min(1)).min(1),
+  /** Stop after this many pages have been fetched (across resumes). null: no limit. */
+  maxPages: count(1).nullable().default(null),
+  /** Links farther than this from a seed are not followed (seeds are depth 0). null: no limit. */
+  maxDepth: count(0).nullable().default(null),
+  /** Requests in flight at once, over all hosts. */
+  concurrency: count(1).max(10_000).default(32),
+  /** Minimum gap between the starts of two requests to one host, ms. robots.txt Crawl-delay raises it. */
+  delayMs: count(0).default(250),
+  /** Requests in flight at once to one host. null: 1 when delayMs > 0, else `concurrency`. */
+  hostConcurrency: count(1).nullable().default(null),
+  /** host: same host as a seed; domain: same registrable domain; any: follow everything. */
+  scope: z.enum(['host', 'domain', 'any']).default('host'),
+  /** Only URLs matching at least one of these regexes are followed (seeds are always fetched). */
+  include: z.array(regexSource).default([]),
+  /** URLs matching any of these regexes are not followed. */
+  exclude: z.array(regexSource).default([]),
+  userAgent: z.string().min(1).default(DEFAULT_USER_AGENT),
+  /** Obey robots.txt (RFC 9309). */
+  robots: z.boolean().default(true),
+  /** Also seed the crawl from the sitemaps of the seeds' hosts (robots.txt Sitemap lines or /sitemap.xml). */
+  sitemaps: z.boolean().default(false),
+  /** Skip rel=nofollow links and links of meta-robots-nofollow pages. */
+  respectNofollow: z.boolean().default(false),
+  /** Sort query parameters when canonicalizing URLs (see docs/url-policy.md). */
+  sortQuery: z.boolean().default(true),
+  /** Retries after the first attempt, for network errors, timeouts, 5xx, 408 and 429. */
+  maxRetries: count(0).max(20).default(3),
+  /** First retry waits about this long; each next one twice as long (with jitter), ms. */
+  retryBaseMs: count(0).default(1_000),
+  /** Cap of one backoff wait, ms. */
+  retryMaxMs: count(0).default(60_000),
+  /** A Retry-After longer than this fails the page instead of waiting, ms. */
+  maxRetryAfterMs: count(0).default(600_000),
+  connectTimeoutMs: count(1).default(10_000),
+  headersTimeoutMs: count(1).default(30_000),
+  /** Longest silence between two body chunks, ms. */
+  bodyTimeoutMs: count(1).default(30_000),
+  /** Deadline for one fetch including redirects and body, ms. */
+  totalTimeoutMs: count(1).default(60_000),
+  /** Largest decoded body accepted, bytes. */
+  maxBodyBytes: count(1024).default(10 * 1024 * 1024),
+  maxRedirects: count(0).max(50).default(10),
+  /** Keep each page's decoded body in the store. */
+  storeBody: z.boolean().default(false),
+  /** Parse worker threads; 0 parses on the main thread. null: cores - 1 (at least 1). */
+  parseWorkers: count(0).max(64).nullable().default(null),
+});
+
+export type CrawlSpec = z.infer<typeof crawlSpecSchema>;
+export type CrawlSpecInput = z.input<typeof crawlSpecSchema>;

@@ -1,0 +1,102 @@
+/** Builds the stored PageRecord from what happened to one request. */
+import { createHash } from 'node:crypto';
+import type { ErrorCode } from '../core/errors.js';
+import type { CrawlRequest, FetchResponse, PageRecord, ParsedPage } from '../core/types.js';
+
+/** Response headers kept with each page: what recrawls, audits and exports need. */
+const KEPT_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-language',
+  'etag',
+  'last-modified',
+  'cache-control',
+  'expires',
+  'x-robots-tag',
+  'location',
+  'retry-after',
+  'server',
+];
+
+export function keptHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+export function successRecord(
+  req: CrawlRequest,
+  res: FetchResponse,
+  parsed: ParsedPage | null,
+  error: { code: ErrorCode; message: string } | null,
+  storeBody: boolean,
+): PageRecord {
+  return {
+    url: req.url,
+    finalUrl: res.finalUrl,
+    status: res.status,
+    title: parsed?.title ?? null,
+    depth: req.depth,
+    contentType: res.headers['content-type'] ?? null,
+    fetchedAt: res.startedAt,
+    error: error?.code ?? null,
+    errorMessage: error?.message ?? null,
+    attempts: req.attempts + 1,
+    etag: res.headers['etag'] ?? null,
+    lastModified: res.headers['last-modified'] ?? null,
+    contentHash: parsed?.contentHash ?? createHash('sha1').update(res.body).digest('hex'),
+    contentLength: res.body.length,
+    charset: parsed?.charset ?? null,
+    canonicalUrl: parsed?.canonicalUrl ?? null,
+    linkCount: parsed?.links.length ?? 0,
+    durationMs: res.durationMs,
+    headers: keptHeaders(res.headers),
+    body: storeBody ? res.body : null,
+  };
+}
+
+export function failureRecord(
+  req: CrawlRequest,
+  at: number,
+  code: ErrorCode,
+  message: string,
+  details: { status?: number | undefined; finalUrl?: string | undefined } = {},
+): PageRecord {
+  return {
+    url: req.url,
+    finalUrl: details.finalUrl ?? null,
+    status: details.status ?? null,
+    title: null,
+    depth: req.depth,
+    contentType: null,
+    fetchedAt: at,
+    error: code,
+    errorMessage: message,
+    attempts: req.attempts + 1,
+    etag: null,
+    lastModified: null,
+    contentHash: null,
+    contentLength: null,
+    charset: null,
+    canonicalUrl: null,
+    linkCount: 0,
+    durationMs: null,
+    headers: {},
+    body: null,
+  };
+}
+
+/** Whether a response should go to the HTML parser. */
+export function isHtml(res: FetchResponse): boolean {
+  const type = res.headers['content-type'];
+  if (type !== undefined) {
+    const t = type.toLowerCase();
+    return t.startsWith('text/html') || t.startsWith('application/xhtml+xml');
+  }
+  // No Content-Type: sniff like browsers do for the obvious cases.
+  const head = res.body.subarray(0, 512).toString('latin1').trimStart().toLowerCase();
+  return head.startsWith('<!doctype html') || head.startsWith('<html');
+}

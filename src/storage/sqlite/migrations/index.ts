@@ -1,0 +1,45 @@
+/**
+ * Schema versions of the embedded database, applied in order by openSqliteDatabase.
+ * Never edit a shipped migration; append a new one.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  // 1: frontier and page store.
+  `
+  CREATE TABLE requests (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    host TEXT NOT NULL,
+    depth INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    -- 0 queued, 2 succeeded, 3 failed, 4 claimed (a redirect target known under another name)
+    state INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX requests_queued ON requests (priority DESC, id) WHERE state = 0;
+  CREATE TABLE pages (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    final_url TEXT,
+    status INTEGER,
+    title TEXT,
+    depth INTEGER NOT NULL,
+    content_type TEXT,
+    fetched_at INTEGER NOT NULL,
+    error TEXT,
+    error_message TEXT,
+    attempts INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    content_hash TEXT,
+    content_length INTEGER,
+    charset TEXT,
+    canonical_url TEXT,
+    link_count INTEGER NOT NULL,
+    duration_ms INTEGER,
+    headers TEXT NOT NULL,
+    body BLOB
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];

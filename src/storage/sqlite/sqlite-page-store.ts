@@ -1,0 +1,146 @@
+/** The embedded page store: the `pages` table of the shared SQLite database. */
+import type { ErrorCode } from '../../core/errors.js';
+import type { PageRecord } from '../../core/types.js';
+import type { PageStore } from '../page-store.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+const COLUMNS = [
+  'url',
+  'final_url',
+  'status',
+  'title',
+  'depth',
+  'content_type',
+  'fetched_at',
+  'error',
+  'error_message',
+  'attempts',
+  'etag',
+  'last_modified',
+  'content_hash',
+  'content_length',
+  'charset',
+  'canonical_url',
+  'link_count',
+  'duration_ms',
+  'headers',
+  'body',
+] as const;
+
+export function createSqlitePageStore(database: SqliteDatabase): PageStore {
+  const { db, writer } = database;
+  const updates = COLUMNS.filter((c) => c !== 'url')
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
+  const upsert = db.prepare(
+    `INSERT INTO pages (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+     ON CONFLICT (url) DO UPDATE SET ${updates}`,
+  );
+  const count = db.prepare('SELECT count(*) FROM pages').pluck();
+
+  return {
+    async putPages(pages: PageRecord[]): Promise<void> {
+      if (pages.length === 0) return;
+      const rows = pages.map(toRow);
+      await writer.write(() => {
+        for (const row of rows) upsert.run(row);
+      });
+    },
+
+    async countPages(): Promise<number> {
+      return count.get() as number;
+    },
+
+    async *scanPages(options = {}): AsyncIterable<PageRecord> {
+      const batchSize = options.batchSize ?? 1000;
+      const cols = COLUMNS.filter((c) => c !== 'body' || options.withBody).join(', ');
+      const page = db.prepare(`SELECT id, ${cols} FROM pages WHERE id > ? ORDER BY id LIMIT ?`);
+      let after = 0;
+      for (;;) {
+        // Batches, not one long-lived iterator: the crawl may still be writing.
+        const rows = page.all(after, batchSize) as Row[];
+        if (rows.length === 0) return;
+        for (const row of rows) yield fromRow(row);
+        after = rows[rows.length - 1]!.id;
+      }
+    },
+
+    async close(): Promise<void> {
+      await writer.flushNow();
+    },
+  };
+}
+
+interface Row {
+  id: number;
+  url: string;
+  final_url: string | null;
+  status: number | null;
+  title: string | null;
+  depth: number;
+  content_type: string | null;
+  fetched_at: number;
+  error: string | null;
+  error_message: string | null;
+  attempts: number;
+  etag: string | null;
+  last_modified: string | null;
+  content_hash: string | null;
+  content_length: number | null;
+  charset: string | null;
+  canonical_url: string | null;
+  link_count: number;
+  duration_ms: number | null;
+  headers: string;
+  body?: Buffer | null;
+}
+
+function toRow(p: PageRecord): unknown[] {
+  return [
+    p.url,
+    p.finalUrl,
+    p.status,
+    p.title,
+    p.depth,
+    p.contentType,
+    p.fetchedAt,
+    p.error,
+    p.errorMessage,
+    p.attempts,
+    p.etag,
+    p.lastModified,
+    p.contentHash,
+    p.contentLength,
+    p.charset,
+    p.canonicalUrl,
+    p.linkCount,
+    p.durationMs === null ? null : Math.round(p.durationMs),
+    JSON.stringify(p.headers),
+    p.body,
+  ];
+}
+
+function fromRow(r: Row): PageRecord {
+  return {
+    url: r.url,
+    finalUrl: r.final_url,
+    status: r.status,
+    title: r.title,
+    depth: r.depth,
+    contentType: r.content_type,
+    fetchedAt: r.fetched_at,
+    error: r.error as ErrorCode | null,
+    errorMessage: r.error_message,
+    attempts: r.attempts,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    contentHash: r.content_hash,
+    contentLength: r.content_length,
+    charset: r.charset,
+    canonicalUrl: r.canonical_url,
+    linkCount: r.link_count,
+    durationMs: r.duration_ms,
+    headers: JSON.parse(r.headers) as Record<string, string>,
+    body: r.body ?? null,
+  };
+}
