@@ -180,7 +180,7 @@ export class Crawler {
     try {
       if (this.deps.robots !== null) {
         const blocked = await this.checkRobots(req);
-        if (blocked) return await this.finish(req, blocked, null, 0);
+        if (blocked) return await this.finish(req, blocked, null, null);
         startedAt = clock.now();
       }
       const res = await fetcher.fetch(req.url, {
@@ -188,37 +188,39 @@ export class Crawler {
         onRedirect: (target) => this.onRedirect(target),
       });
       this.counters.bytes += res.wireBytes;
-      await this.handleResponse(req, res);
+      await this.handleResponse(req, res, clock.now());
     } catch (err) {
       if (signal.aborted) {
         await this.deps.frontier.complete([{ kind: 'release', url: req.url }]);
         return;
       }
+      const contactedAt = clock.now();
       const e = isTrawlError(err)
         ? err
         : new TrawlError('network', `unexpected fetch failure: ${(err as Error).message}`, { cause: err });
-      if (e.retryable && (await this.retryLater(req, startedAt, e.status ?? null, null))) return;
+      if (e.retryable && (await this.retryLater(req, contactedAt, e.status ?? null, null))) return;
       const record = failureRecord(req, startedAt, e.code, e.message, {
         status: e.status,
         finalUrl: e.finalUrl,
       });
       // Stopped at a redirect to a URL crawled under its own name: not a failure.
-      await this.finish(req, record, null, startedAt, e.code === 'redirect_known');
+      await this.finish(req, record, null, contactedAt, e.code === 'redirect_known');
     }
   }
 
-  private async handleResponse(req: CrawlRequest, res: FetchResponse): Promise<void> {
+  private async handleResponse(req: CrawlRequest, res: FetchResponse, contactedAt: number): Promise<void> {
     const status = res.status;
     if (isRetryableStatus(status)) {
       const retryAfter = parseRetryAfter(res.headers['retry-after'], this.deps.clock.now());
-      if (await this.retryLater(req, res.startedAt, status, retryAfter)) return;
+      if (await this.retryLater(req, contactedAt, status, retryAfter)) return;
     }
     if (status < 200 || status >= 300) {
       const error = { code: 'http_status' as ErrorCode, message: `HTTP ${status}` };
-      return this.finish(req, successRecord(req, res, null, error, false), null, res.startedAt);
+      return this.finish(req, successRecord(req, res, null, error, false), null, contactedAt);
     }
     if (!isHtml(res)) {
-      return this.finish(req, successRecord(req, res, null, null, this.options.storeBody), null, res.startedAt, true);
+      const record = successRecord(req, res, null, null, this.options.storeBody);
+      return this.finish(req, record, null, contactedAt, true);
     }
     let parsed: ParsedPage;
     try {
@@ -232,10 +234,10 @@ export class Crawler {
     } catch (err) {
       const message = `could not parse: ${(err as Error).message}`;
       const record = successRecord(req, res, null, { code: 'parse_failed', message }, false);
-      return this.finish(req, record, null, res.startedAt);
+      return this.finish(req, record, null, contactedAt);
     }
     const record = successRecord(req, res, parsed, null, this.options.storeBody);
-    return this.finish(req, record, parsed.links, res.startedAt, true);
+    return this.finish(req, record, parsed.links, contactedAt, true);
   }
 
   /** Stores the page, queues its links, then completes the lease — in that order. */
@@ -243,13 +245,14 @@ export class Crawler {
     req: CrawlRequest,
     record: PageRecord,
     links: string[] | null,
-    startedAt: number,
+    contactedAt: number | null,
     ok = record.error === null,
   ): Promise<void> {
     const { frontier, store } = this.deps;
     const depth = req.depth + 1;
     const writes: Promise<unknown>[] = [store.putPages([record])];
-    if (links !== null && links.length > 0 && (this.options.maxDepth === null || depth <= this.options.maxDepth)) {
+    const maxDepth = this.options.maxDepth;
+    if (links !== null && links.length > 0 && (maxDepth === null || depth <= maxDepth)) {
       const batch: DiscoveredLink[] = [];
       for (const url of links) {
         batch.push({ url, host: hostOf(url), depth, priority: -depth });
@@ -259,23 +262,22 @@ export class Crawler {
     // Page and links are durable before the lease completes: a crash in between
     // refetches the page (an upsert) but never loses it or its links.
     await Promise.all(writes);
-    const outcome: Outcome = { kind: 'finished', url: req.url, ok, startedAt };
-    await frontier.complete([outcome]);
-    if (record.error === null || ok) this.counters.succeeded++;
+    await frontier.complete([{ kind: 'finished', url: req.url, ok, contactedAt }]);
+    if (ok) this.counters.succeeded++;
     else this.counters.failed++;
   }
 
   /** Schedules another attempt if the policy allows; false when retries are exhausted. */
   private async retryLater(
     req: CrawlRequest,
-    startedAt: number,
+    contactedAt: number,
     status: number | null,
     retryAfterMs: number | null,
   ): Promise<boolean> {
     const decision = decideRetry(this.options, req.attempts + 1, status, retryAfterMs);
     if (!decision.retry) return false;
     const notBefore = this.deps.clock.now() + decision.delayMs;
-    const outcome: Outcome = { kind: 'retry', url: req.url, notBefore, startedAt };
+    const outcome: Outcome = { kind: 'retry', url: req.url, notBefore, contactedAt };
     if (decision.pauseHost) outcome.hostPausedUntil = notBefore;
     await this.deps.frontier.complete([outcome]);
     this.counters.retries++;
@@ -288,15 +290,15 @@ export class Crawler {
     const robots = this.deps.robots!;
     let rules = robots.peek(req.url);
     if (rules === undefined) {
-      const contactedAt = this.deps.clock.now();
       rules = await robots.get(req.url);
+      const contactedAt = this.deps.clock.now();
       if (!this.robotsSeen.has(req.host)) {
         this.robotsSeen.add(req.host);
         const delayMs = Math.max(this.options.delayMs, rules.crawlDelayMs ?? 0);
         if (delayMs > this.options.delayMs) {
           await this.deps.frontier.setHostPolicy(req.host, { delayMs, maxInFlight: 1 });
         }
-        // The robots.txt request counts as a contact with the host: keep the gap after it.
+        // The robots.txt request is a contact with the host too: keep the gap after it.
         if (delayMs > 0) await sleep(contactedAt + delayMs - this.deps.clock.now(), this.abort.signal);
       }
     }

@@ -16,15 +16,19 @@ export type Outcome =
       url: string;
       /** true: fetched and stored; false: failed for good (the store has the reason). */
       ok: boolean;
-      /** Epoch ms the fetch started; politeness gaps are measured from it. */
-      startedAt: number;
+      /**
+       * Epoch ms when this request's last contact with the host ended (its response
+       * arrived or failed); null when the host was not contacted. The host's next request
+       * starts at least delayMs after it, so the server sees the gap whatever the latency.
+       */
+      contactedAt: number | null;
     }
   | {
       kind: 'retry';
       url: string;
       /** Epoch ms before which the URL must not be leased again. */
       notBefore: number;
-      startedAt: number;
+      contactedAt: number | null;
       /** Host-wide pause (429/503 Retry-After): no request to the host before this epoch ms. */
       hostPausedUntil?: number;
     }

@@ -5,8 +5,9 @@
  * core (no library schedules per-host gaps with leases and retries the way we need).
  *
  * Rules: a host is contacted at most `maxInFlight` at a time, and two request starts to
- * it are at least `delayMs` apart. With delayMs > 0 the gap is measured from the start
- * the crawler reports on completion, so robots.txt fetches and slow starts never shorten it.
+ * it are at least `delayMs` apart. With delayMs > 0 the gap is also counted from the end
+ * of the previous contact the crawler reports, so the server sees at least delayMs
+ * between two requests whatever the latency.
  */
 import type { Clock } from '../core/clock.js';
 import type { HostPolicy } from './frontier.js';
@@ -105,15 +106,16 @@ export class HostScheduler<T extends SchedulerItem> {
   }
 
   /**
-   * A leased item is done (or handed back). `startedAt` is when its request started:
-   * the host's next start is at least delayMs after it. `pausedUntil` holds the whole host.
+   * A leased item is done (or handed back). `contactedAt` is when its last contact with
+   * the host ended: the host's next start is at least delayMs after it. `pausedUntil`
+   * holds the whole host.
    */
-  release(host: string, startedAt: number | null, pausedUntil?: number): void {
+  release(host: string, contactedAt: number | null, pausedUntil?: number): void {
     const state = this.state(host);
     state.inFlight--;
     this.inFlightCount--;
-    if (startedAt !== null && state.policy.delayMs > 0) {
-      state.nextAt = Math.max(state.nextAt, startedAt + state.policy.delayMs);
+    if (contactedAt !== null && state.policy.delayMs > 0) {
+      state.nextAt = Math.max(state.nextAt, contactedAt + state.policy.delayMs);
     }
     if (pausedUntil !== undefined) state.nextAt = Math.max(state.nextAt, pausedUntil);
     this.markReady(state);

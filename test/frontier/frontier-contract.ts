@@ -65,9 +65,9 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
         await frontier.lease(10);
         const t = clock.now();
         await frontier.complete([
-          { kind: 'finished', url: 'http://a.test/ok', ok: true, startedAt: t },
-          { kind: 'finished', url: 'http://a.test/bad', ok: false, startedAt: t },
-          { kind: 'retry', url: 'http://a.test/again', notBefore: t + 5_000, startedAt: t },
+          { kind: 'finished', url: 'http://a.test/ok', ok: true, contactedAt: t },
+          { kind: 'finished', url: 'http://a.test/bad', ok: false, contactedAt: t },
+          { kind: 'retry', url: 'http://a.test/again', notBefore: t + 5_000, contactedAt: t },
           { kind: 'release', url: 'http://a.test/back' },
         ]);
         assert.deepEqual((await frontier.lease(10)).map((r) => r.url), ['http://a.test/back']);
@@ -85,7 +85,7 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
       }
     });
 
-    test('politeness: one request at a time per host, starts delayMs apart', async () => {
+    test('politeness: one request at a time per host, delayMs after the last contact', async () => {
       const { harness, clock, frontier } = await open({ delayMs: 1_000, maxInFlight: 1 });
       try {
         await frontier.add([link('http://a.test/1'), link('http://a.test/2'), link('http://b.test/1')]);
@@ -93,12 +93,12 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
         assert.deepEqual(first.map((r) => r.host).sort(), ['a.test', 'b.test']);
         assert.deepEqual(await frontier.lease(10), [], 'a.test is busy');
         const a = first.find((r) => r.host === 'a.test')!;
-        const startedAt = clock.now() + 200;
-        clock.t += 300;
-        await frontier.complete([{ kind: 'finished', url: a.url, ok: true, startedAt }]);
-        assert.deepEqual(await frontier.lease(10), [], 'gap not over yet');
-        assert.equal(await frontier.nextDueAt(), startedAt + 1_000);
-        clock.t = startedAt + 1_000;
+        clock.t += 1_200;
+        const contactedAt = clock.now() - 100;
+        await frontier.complete([{ kind: 'finished', url: a.url, ok: true, contactedAt }]);
+        assert.deepEqual(await frontier.lease(10), [], 'gap after the last contact not over yet');
+        assert.equal(await frontier.nextDueAt(), contactedAt + 1_000);
+        clock.t = contactedAt + 1_000;
         assert.deepEqual((await frontier.lease(10)).map((r) => r.url), ['http://a.test/2']);
       } finally {
         await frontier.close();
@@ -112,7 +112,7 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
         await frontier.add([link('http://a.test/1'), link('http://a.test/2')]);
         const [one] = await frontier.lease(1);
         const t = clock.now();
-        await frontier.complete([{ kind: 'retry', url: one!.url, notBefore: t + 2_000, startedAt: t, hostPausedUntil: t + 2_000 }]);
+        await frontier.complete([{ kind: 'retry', url: one!.url, notBefore: t + 2_000, contactedAt: t, hostPausedUntil: t + 2_000 }]);
         assert.deepEqual(await frontier.lease(10), []);
         clock.t = t + 2_000;
         assert.equal((await frontier.lease(10)).length, 2);
@@ -149,7 +149,7 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
         let frontier = await harness.open(clock, defaults);
         await frontier.add([link('http://a.test/1'), link('http://a.test/2'), link('http://a.test/3')]);
         const leased = await frontier.lease(2);
-        await frontier.complete([{ kind: 'finished', url: leased[0]!.url, ok: true, startedAt: clock.now() }]);
+        await frontier.complete([{ kind: 'finished', url: leased[0]!.url, ok: true, contactedAt: clock.now() }]);
         await frontier.close();
         frontier = await harness.open(clock, defaults);
         const again = (await frontier.lease(10)).map((r) => r.url).sort();

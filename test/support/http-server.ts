@@ -27,7 +27,10 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, server: TestSe
 export async function startTestServer(handler: Handler, host = '127.0.0.1', port = 0): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const requests: RecordedRequest[] = [];
-  let server: Server;
+  const server: Server = createServer((req, res) => {
+    requests.push({ path: req.url ?? '', at: performance.now(), userAgent: req.headers['user-agent'] });
+    handler(req, res, api);
+  });
   const api: TestServer = {
     origin: '',
     host,
@@ -40,10 +43,6 @@ export async function startTestServer(handler: Handler, host = '127.0.0.1', port
         server.close(() => resolve());
       }),
   };
-  server = createServer((req, res) => {
-    requests.push({ path: req.url ?? '', at: performance.now(), userAgent: req.headers['user-agent'] });
-    handler(req, res, api);
-  });
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

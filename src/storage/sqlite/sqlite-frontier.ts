@@ -138,11 +138,11 @@ export async function openSqliteFrontier(
         if (o.kind === 'finished') {
           if (o.ok) succeeded++;
           else failed++;
-          scheduler.release(item.host, o.startedAt);
+          scheduler.release(item.host, o.contactedAt);
           const { id, attempts } = item;
           writes.push(() => finish.run(o.ok ? SUCCEEDED : FAILED, attempts, id));
         } else {
-          scheduler.release(item.host, o.startedAt, o.hostPausedUntil);
+          scheduler.release(item.host, o.contactedAt, o.hostPausedUntil);
           scheduler.enqueueAt(item, o.notBefore);
           const { id, attempts } = item;
           writes.push(() => reschedule.run(attempts, o.notBefore, id));
