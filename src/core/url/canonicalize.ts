@@ -1,6 +1,12 @@
 /**
- * PLACEHOLDER CONTRACT — being implemented by a helper. Do not rely on this body.
+ * URL canonicalisation: the crawl's dedup key. Equivalent spellings of one http(s) URL
+ * map to one string; anything that is not an absolute http(s) URL maps to null.
+ * The policy is documented for users in docs/url-policy.md.
+ *
+ * Runs about 30 times per fetched page, so the URL is parsed once (WHATWG, via
+ * `URL.parse`) and the extra passes only run when the string needs them.
  */
+
 export interface CanonicalUrl {
   /** The canonical URL string: the dedup key. */
   href: string;
@@ -17,10 +23,205 @@ export interface CanonicalizeOptions {
   sortQuery?: boolean;
 }
 
+/**
+ * The canonical form of `input` resolved against `base`, or null when the result is not
+ * a valid absolute http(s) URL (other schemes, garbage, empty or blank input).
+ *
+ * WHATWG parsing lower-cases scheme and host, converts IDNs to punycode, drops default
+ * ports, resolves dot segments and strips whitespace; on top of that the fragment and
+ * an empty "?" are dropped, percent-escapes are upper-cased and escapes of unreserved
+ * characters decoded, and query parameters sorted by name unless `sortQuery` is false.
+ */
 export function canonicalize(
-  _input: string,
-  _base?: string | URL,
-  _options?: CanonicalizeOptions,
+  input: string,
+  base?: string | URL,
+  options?: CanonicalizeOptions,
 ): CanonicalUrl | null {
-  throw new Error('not implemented yet');
+  if (isBlank(input) || hasForeignScheme(input)) return null;
+  const url =
+    base === undefined
+      ? URL.parse(input)
+      : URL.parse(input, typeof base === 'string' ? base : base.href);
+  if (url === null) return null;
+  const protocol = url.protocol;
+  if (protocol !== 'http:' && protocol !== 'https:') return null;
+
+  let href = url.href;
+  const hashAt = href.indexOf('#');
+  if (hashAt !== -1) href = href.slice(0, hashAt);
+  // The authority of a parsed http(s) URL cannot hold a raw '/', so the first '/' after
+  // "scheme://" starts the path (which the parser guarantees to be at least "/").
+  const pathAt = href.indexOf('/', protocol.length + 2);
+  const queryAt = href.indexOf('?', pathAt);
+  if (queryAt === -1) {
+    if (href.indexOf('%', pathAt) !== -1) {
+      href = href.slice(0, pathAt) + normalizeEscapes(href.slice(pathAt));
+    }
+  } else {
+    let query = href.slice(queryAt + 1);
+    if (query.indexOf('%') !== -1) query = normalizeEscapes(query);
+    if (options?.sortQuery !== false && query.indexOf('&') !== -1) query = sortQuery(query);
+    let path = href.slice(pathAt, queryAt);
+    if (path.indexOf('%') !== -1) path = normalizeEscapes(path);
+    href = href.slice(0, pathAt) + path + (query === '' ? '' : '?' + query);
+  }
+  return { href, host: url.host, hostname: url.hostname, protocol };
+}
+
+/** True when the input is empty once the parser's whitespace stripping is done. */
+function isBlank(input: string): boolean {
+  for (let i = 0; i < input.length; i++) if (input.charCodeAt(i) > 0x20) return false;
+  return true;
+}
+
+/**
+ * Cheap early exit for "javascript:", "mailto:", "tel:", "data:"... which are common in
+ * pages. Only a clean leading scheme is recognised; anything unusual (leading spaces,
+ * tabs inside the scheme) falls through to the parser, which reaches the same verdict.
+ */
+function hasForeignScheme(input: string): boolean {
+  const first = input.charCodeAt(0) | 0x20;
+  if (first < 0x61 || first > 0x7a) return false;
+  for (let i = 1; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 0x3a) {
+      // "http" and "https" (any case): 4 or 5 letters starting with "http".
+      if (i !== 4 && i !== 5) return true;
+      if ((input.charCodeAt(0) | 0x20) !== 0x68) return true;
+      if ((input.charCodeAt(1) | 0x20) !== 0x74) return true;
+      if ((input.charCodeAt(2) | 0x20) !== 0x74) return true;
+      if ((input.charCodeAt(3) | 0x20) !== 0x70) return true;
+      return i === 5 && (input.charCodeAt(4) | 0x20) !== 0x73;
+    }
+    if (!isSchemeChar(c)) return false;
+  }
+  return false;
+}
+
+function isSchemeChar(c: number): boolean {
+  const l = c | 0x20;
+  return (
+    (l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e
+  );
+}
+
+/** RFC 3986 unreserved: ALPHA DIGIT - . _ ~ (indexed by char code). */
+const UNRESERVED = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const l = c | 0x20;
+  const alnum = (l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39);
+  UNRESERVED[c] = alnum || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e ? 1 : 0;
+}
+
+const HEX_DIGITS = '0123456789ABCDEF';
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * Upper-cases the hex of every escape and decodes escapes of unreserved characters.
+ * Malformed escapes ("%zz", a trailing "%") are kept as they are, as the parser does.
+ */
+function normalizeEscapes(s: string): string {
+  let out = '';
+  let copied = 0;
+  for (let i = s.indexOf('%'); i !== -1 && i + 2 < s.length; i = s.indexOf('%', i + 1)) {
+    const c1 = s.charCodeAt(i + 1);
+    const c2 = s.charCodeAt(i + 2);
+    const hi = hexValue(c1);
+    const lo = hexValue(c2);
+    if (hi < 0 || lo < 0) continue;
+    const code = hi * 16 + lo;
+    if (UNRESERVED[code] === 1) {
+      out += s.slice(copied, i) + String.fromCharCode(code);
+    } else if (c1 >= 0x61 || c2 >= 0x61) {
+      out += s.slice(copied, i) + '%' + HEX_DIGITS[hi] + HEX_DIGITS[lo];
+    } else {
+      i += 2;
+      continue;
+    }
+    copied = i + 3;
+    i += 2;
+  }
+  return copied === 0 ? s : out + s.slice(copied);
+}
+
+/**
+ * Sorts "&"-separated parameters by name (the raw text before the first "="), stable so
+ * repeated names keep their order. Empty parameters ("a=1&&b=2", a trailing "&") carry
+ * nothing and are dropped. Most queries are already in order: that is checked in place,
+ * without allocating, before anything is split.
+ */
+function sortQuery(query: string): string {
+  if (isSortedAndDense(query)) return query;
+  const params = query.split('&').filter((p) => p !== '');
+  const names = params.map(nameOf);
+  if (params.length > INSERTION_SORT_MAX) {
+    const order = params.map((_, i) => i);
+    // Ties fall back to the original position: stable whatever the engine's sort.
+    order.sort((a, b) => compare(names[a] as string, names[b] as string) || a - b);
+    return order.map((i) => params[i]).join('&');
+  }
+  // Typical queries are short: insertion sort (stable) is about twice as fast as
+  // Array#sort here. Names and params move together to stay paired.
+  for (let i = 1; i < params.length; i++) {
+    const name = names[i] as string;
+    const param = params[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && (names[j] as string) > name; j--) {
+      names[j + 1] = names[j] as string;
+      params[j + 1] = params[j] as string;
+    }
+    names[j + 1] = name;
+    params[j + 1] = param;
+  }
+  return params.join('&');
+}
+
+/** Above this many parameters insertion sort's O(n²) would hurt (hostile pages). */
+const INSERTION_SORT_MAX = 32;
+
+/** No empty parameter and every name >= the previous one. */
+function isSortedAndDense(query: string): boolean {
+  let prevStart = 0;
+  let prevEnd = -1; // no previous name yet
+  let start = 0;
+  while (start <= query.length) {
+    let end = query.indexOf('&', start);
+    if (end === -1) end = query.length;
+    if (end === start) return false;
+    // Scanned by hand: indexOf('=') could run far past this parameter, every time.
+    let nameEnd = start;
+    while (nameEnd < end && query.charCodeAt(nameEnd) !== 0x3d) nameEnd++;
+    if (prevEnd !== -1 && compareRanges(query, prevStart, prevEnd, start, nameEnd) > 0) {
+      return false;
+    }
+    prevStart = start;
+    prevEnd = nameEnd;
+    start = end + 1;
+  }
+  return true;
+}
+
+/** compare(s.slice(a, aEnd), s.slice(b, bEnd)) without the slices. */
+function compareRanges(s: string, a: number, aEnd: number, b: number, bEnd: number): number {
+  for (; a < aEnd && b < bEnd; a++, b++) {
+    const d = s.charCodeAt(a) - s.charCodeAt(b);
+    if (d !== 0) return d;
+  }
+  return aEnd - a - (bEnd - b);
+}
+
+function nameOf(param: string): string {
+  const eq = param.indexOf('=');
+  return eq === -1 ? param : param.slice(0, eq);
+}
+
+/** Code-unit order: locale-independent, so every process builds the same key. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
