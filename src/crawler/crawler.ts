@@ -3,6 +3,7 @@
  * It talks to ports only (Frontier, PageStore, Fetcher, PageParser, RobotsSource), so
  * the same loop runs embedded (SQLite) and distributed (Redis + PostgreSQL).
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { sleep } from '../core/clock.js';
@@ -69,7 +70,10 @@ export class Crawler {
   constructor(
     private readonly options: CrawlerOptions,
     private readonly deps: CrawlerDeps,
-  ) {}
+  ) {
+    // Every in-flight request listens on the one stop signal.
+    setMaxListeners(0, this.abort.signal);
+  }
 
   /**
    * Stop leasing. 'drain' lets in-flight requests finish; 'abort' cancels them and

@@ -1,8 +1,10 @@
 /**
- * Coalesces writes from every adapter sharing the database into one transaction per
- * event-loop turn (capped), and resolves each caller once its writes are committed.
- * One transaction per page would cap us near a few thousand commits/s; one per turn
- * keeps the window of uncommitted work to what completed in that turn.
+ * Coalesces writes from every adapter sharing the database into one transaction, and
+ * resolves each caller once its writes are committed. A commit happens on the next turn
+ * of the event loop, but at most once per `minIntervalMs`: every commit rewrites the
+ * B-tree pages it touched into the WAL, so hundreds of tiny commits a second cost more
+ * than the rows themselves. Callers wait for their commit, so what is uncommitted is
+ * always still leased (in flight) and a crash loses nothing.
  */
 import type Database from 'better-sqlite3';
 
@@ -17,11 +19,16 @@ export class WriteBatcher {
   private ops: Op[] = [];
   private waiters: Waiter[] = [];
   private scheduled = false;
+  private lastCommitAt = 0;
   private readonly runAll: (ops: Op[]) => void;
 
-  /** @param maxOpsPerCommit flush early past this many queued operations */
+  /**
+   * @param minIntervalMs least time between two commits, ms
+   * @param maxOpsPerCommit commit early past this many queued operations
+   */
   constructor(
     db: Database.Database,
+    private readonly minIntervalMs = 5,
     private readonly maxOpsPerCommit = 5_000,
   ) {
     this.runAll = db.transaction((ops: Op[]) => {
@@ -36,7 +43,9 @@ export class WriteBatcher {
     if (this.ops.length >= this.maxOpsPerCommit) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      const wait = this.lastCommitAt + this.minIntervalMs - performance.now();
+      if (wait <= 0) setImmediate(() => this.flush());
+      else setTimeout(() => this.flush(), wait);
     }
     return done;
   }
@@ -53,6 +62,7 @@ export class WriteBatcher {
     const waiters = this.waiters;
     this.ops = [];
     this.waiters = [];
+    this.lastCommitAt = performance.now();
     try {
       this.runAll(ops);
     } catch (err) {
