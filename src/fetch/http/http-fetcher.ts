@@ -1,0 +1,177 @@
+/**
+ * The HTTP engine behind the Fetcher port: undici's Agent (per-origin keep-alive pools)
+ * driven through `request()`, with redirects followed here so every hop can be
+ * canonicalised, loop-checked and vetted by the caller.
+ */
+import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { FetchResponse } from '../../core/types.js';
+import type { FetchOptions, Fetcher } from '../fetcher.js';
+import { resolveHttpFetcherOptions } from './http-fetcher-options.js';
+import type { HttpFetcherOptions, ResolvedHttpFetcherOptions } from './http-fetcher-options.js';
+import { readBody } from './read-body.js';
+import type { BodyLimits } from './read-body.js';
+import { enforceDecision, isRedirectStatus, redirectTarget } from './redirect.js';
+import { RequestGuard } from './request-guard.js';
+import { canonicalTarget, requestTarget } from './request-target.js';
+import { toTrawlError } from './to-trawl-error.js';
+
+export type { HttpFetcherOptions } from './http-fetcher-options.js';
+
+const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+const ACCEPT_ENCODING = 'gzip, deflate, br';
+/**
+ * A redirect body up to this size is read to the end so its socket can serve the next
+ * hop (cheaper than a new TCP/TLS handshake); a bigger one costs the socket instead.
+ */
+const REDIRECT_DRAIN_BYTES = 128 * 1024;
+
+/**
+ * GETs pages over HTTP/1.1 with keep-alive pools per origin.
+ *
+ * - Resolves with any status (4xx/5xx included, with their body); throws TrawlError.
+ * - Sends User-Agent, Accept and Accept-Encoding (gzip, deflate, br) plus
+ *   FetchOptions.headers, and decodes gzip, x-gzip, deflate (zlib-wrapped or raw), br
+ *   and stacks of them; other codings are returned as sent.
+ * - Follows 301/302/303/307/308 with a Location, canonicalising each target, as a GET.
+ * - `startedAt` is when the first request of the chain was sent; `ttfbMs` (final
+ *   headers) and `durationMs` are measured from then, across every hop.
+ */
+export class HttpFetcher implements Fetcher {
+  private readonly options: ResolvedHttpFetcherOptions;
+  private readonly agent: Agent;
+  /** Lower-case names, so per-request headers override them case-insensitively. */
+  private readonly baseHeaders: Readonly<Record<string, string>>;
+  private readonly limits: BodyLimits;
+
+  /** Validates the options; opens no socket (pools connect on first use). */
+  constructor(options: HttpFetcherOptions) {
+    const resolved = resolveHttpFetcherOptions(options);
+    this.options = resolved;
+    this.baseHeaders = {
+      'user-agent': resolved.userAgent,
+      accept: ACCEPT,
+      'accept-encoding': ACCEPT_ENCODING,
+    };
+    this.limits = {
+      maxBodyBytes: resolved.maxBodyBytes,
+      truncate: false,
+      maxDecompressionRatio: resolved.maxDecompressionRatio,
+    };
+    this.agent = new Agent({
+      connections: resolved.connectionsPerOrigin,
+      connectTimeout: resolved.connectTimeoutMs,
+      headersTimeout: resolved.headersTimeoutMs,
+      bodyTimeout: resolved.bodyTimeoutMs,
+      keepAliveTimeout: resolved.keepAliveTimeoutMs,
+      keepAliveMaxTimeout: resolved.keepAliveTimeoutMs,
+      pipelining: 1,
+    });
+  }
+
+  async fetch(url: string, options: FetchOptions = {}): Promise<FetchResponse> {
+    let target = requestTarget(url);
+    const headers =
+      options.headers === undefined
+        ? this.baseHeaders
+        : withHeaders(this.baseHeaders, options.headers);
+    const limits =
+      options.maxBodyBytes === undefined && options.truncateBody !== true
+        ? this.limits
+        : {
+            maxBodyBytes: Math.max(1, Math.floor(options.maxBodyBytes ?? this.limits.maxBodyBytes)),
+            truncate: options.truncateBody === true,
+            maxDecompressionRatio: this.limits.maxDecompressionRatio,
+          };
+    const maxRedirects = options.maxRedirects ?? this.options.maxRedirects;
+    const guard = new RequestGuard(this.options.totalTimeoutMs, options.signal);
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    const redirects: string[] = [];
+    let current = url;
+    let status: number | undefined;
+    try {
+      for (;;) {
+        status = undefined;
+        const res = await this.agent.request({
+          origin: target.origin,
+          path: target.path,
+          method: 'GET',
+          headers,
+          signal: guard,
+        });
+        status = res.statusCode;
+        const location = isRedirectStatus(status) ? firstValue(res.headers.location) : undefined;
+        if (location === undefined) {
+          const ttfbMs = performance.now() - t0;
+          const { body, wireBytes } = await readBody(res.body, res.headers, status, limits, guard);
+          return {
+            url,
+            finalUrl: current,
+            status,
+            headers: joinRepeated(res.headers),
+            body,
+            redirects,
+            startedAt,
+            ttfbMs,
+            durationMs: performance.now() - t0,
+            wireBytes,
+          };
+        }
+        await res.body.dump({ limit: REDIRECT_DRAIN_BYTES });
+        // Past the deadline (or aborted): no further hop, and no onRedirect side effects.
+        if (guard.reason !== null) throw guard.reason;
+        const next = redirectTarget(location, status, { url, current, redirects }, maxRedirects);
+        if (options.onRedirect !== undefined) {
+          let decision = options.onRedirect(next.href, current);
+          if (typeof decision !== 'string') decision = await decision;
+          enforceDecision(decision, next.href, status);
+        }
+        // The caller's decision may have outlived the deadline.
+        if (guard.reason !== null) throw guard.reason;
+        redirects.push(next.href);
+        current = next.href;
+        target = canonicalTarget(next);
+      }
+    } catch (err) {
+      throw toTrawlError(err, status, current);
+    } finally {
+      guard.dispose();
+    }
+  }
+
+  /**
+   * Closes every pool. Requests in flight are let finish (each is bounded by
+   * totalTimeoutMs; abort them through FetchOptions.signal to hurry); later fetches fail
+   * with `aborted`.
+   */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** The base headers with the caller's on top (names lower-cased so they replace ours). */
+function withHeaders(
+  base: Readonly<Record<string, string>>,
+  extra: Record<string, string>,
+): Record<string, string> {
+  const headers = { ...base };
+  for (const name in extra) headers[name.toLowerCase()] = extra[name] as string;
+  return headers;
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' || value === undefined ? value : value[0];
+}
+
+/**
+ * undici already lower-cases names and gives repeated headers as arrays; the contract
+ * wants one string each, so arrays are joined in place (no new object).
+ */
+function joinRepeated(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value !== 'string') headers[name] = value === undefined ? '' : value.join(', ');
+  }
+  return headers as Record<string, string>;
+}
