@@ -3,7 +3,8 @@ import { InvalidArgumentError } from 'commander';
 
 export function intFlag(min: number) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+    if (!/^\d+$/.test(value.trim()))
+      throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
     const n = Number(value);
     if (n < min) throw new InvalidArgumentError(`must be at least ${min}`);
     return n;

@@ -28,7 +28,10 @@ export function progressLine(p: CrawlProgress): string {
 }
 
 /** Returns the progress callback for runCrawl, writing to `stream`. */
-export function progressReporter(stream: NodeJS.WriteStream, plainEveryMs = 5_000): {
+export function progressReporter(
+  stream: NodeJS.WriteStream,
+  plainEveryMs = 5_000,
+): {
   onProgress: (p: CrawlProgress) => void;
   intervalMs: number;
   clear: () => void;

@@ -88,7 +88,7 @@ export interface PageRecord {
   contentLength: number | null;
   charset: string | null;
   canonicalUrl: string | null;
-  /** Number of in-scope links found on the page. */
+  /** Number of `<a href>` / `<area href>` links on the page, before any filtering. */
   linkCount: number;
   durationMs: number | null;
   /** Response headers of interest for recrawls and audits. */

@@ -8,7 +8,13 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { sleep } from '../core/clock.js';
 import { isTrawlError, TrawlError, type ErrorCode } from '../core/errors.js';
-import type { CrawlRequest, DiscoveredLink, FetchResponse, PageRecord, ParsedPage } from '../core/types.js';
+import type {
+  CrawlRequest,
+  DiscoveredLink,
+  FetchResponse,
+  PageRecord,
+  ParsedPage,
+} from '../core/types.js';
 import { canonicalize } from '../core/url/canonicalize.js';
 import type { LinkFilter } from '../core/url/link-filter.js';
 import type { Fetcher, RedirectDecision } from '../fetch/fetcher.js';
@@ -16,7 +22,12 @@ import type { Frontier, Outcome } from '../frontier/frontier.js';
 import type { PageParser } from '../parse/page-parser.js';
 import type { PageStore } from '../storage/page-store.js';
 import { failureRecord, isHtml, successRecord } from './page-record.js';
-import { decideRetry, isRetryableStatus, parseRetryAfter, type RetryOptions } from './retry-policy.js';
+import {
+  decideRetry,
+  isRetryableStatus,
+  parseRetryAfter,
+  type RetryOptions,
+} from './retry-policy.js';
 import type { RobotsSource } from './robots-source.js';
 
 export interface CrawlerOptions extends RetryOptions {
@@ -201,7 +212,9 @@ export class Crawler {
       const contactedAt = clock.now();
       const e = isTrawlError(err)
         ? err
-        : new TrawlError('network', `unexpected fetch failure: ${(err as Error).message}`, { cause: err });
+        : new TrawlError('network', `unexpected fetch failure: ${(err as Error).message}`, {
+            cause: err,
+          });
       if (e.retryable && (await this.retryLater(req, contactedAt, e.status ?? null, null))) return;
       const record = failureRecord(req, startedAt, e.code, e.message, {
         status: e.status,
@@ -212,7 +225,11 @@ export class Crawler {
     }
   }
 
-  private async handleResponse(req: CrawlRequest, res: FetchResponse, contactedAt: number): Promise<void> {
+  private async handleResponse(
+    req: CrawlRequest,
+    res: FetchResponse,
+    contactedAt: number,
+  ): Promise<void> {
     const status = res.status;
     if (isRetryableStatus(status)) {
       const retryAfter = parseRetryAfter(res.headers['retry-after'], this.deps.clock.now());
@@ -230,10 +247,13 @@ export class Crawler {
     try {
       // The parser may take the body's memory (worker transfer): hand it a copy when we keep it.
       const body = this.options.storeBody ? Buffer.from(res.body) : res.body;
+      const maxDepth = this.options.maxDepth;
       parsed = await this.deps.parser.parse({
         url: res.finalUrl,
         body,
         contentType: res.headers['content-type'] ?? null,
+        // The parser may drop links it returned before: ask only for links we will add.
+        extractLinks: maxDepth === null || req.depth < maxDepth,
       });
     } catch (err) {
       const message = `could not parse: ${(err as Error).message}`;
@@ -255,8 +275,7 @@ export class Crawler {
     const { frontier, store } = this.deps;
     const depth = req.depth + 1;
     const writes: Promise<unknown>[] = [store.putPages([record])];
-    const maxDepth = this.options.maxDepth;
-    if (links !== null && links.length > 0 && (maxDepth === null || depth <= maxDepth)) {
+    if (links !== null && links.length > 0) {
       const batch: DiscoveredLink[] = [];
       for (const url of links) {
         batch.push({ url, host: hostOf(url), depth, priority: -depth });
@@ -303,11 +322,17 @@ export class Crawler {
           await this.deps.frontier.setHostPolicy(req.host, { delayMs, maxInFlight: 1 });
         }
         // The robots.txt request is a contact with the host too: keep the gap after it.
-        if (delayMs > 0) await sleep(contactedAt + delayMs - this.deps.clock.now(), this.abort.signal);
+        if (delayMs > 0)
+          await sleep(contactedAt + delayMs - this.deps.clock.now(), this.abort.signal);
       }
     }
     if (rules.isAllowed(req.url)) return null;
-    return failureRecord(req, this.deps.clock.now(), 'robots_disallowed', 'disallowed by robots.txt');
+    return failureRecord(
+      req,
+      this.deps.clock.now(),
+      'robots_disallowed',
+      'disallowed by robots.txt',
+    );
   }
 
   private async onRedirect(target: string): Promise<RedirectDecision> {

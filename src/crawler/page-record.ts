@@ -51,7 +51,7 @@ export function successRecord(
     contentLength: res.body.length,
     charset: parsed?.charset ?? null,
     canonicalUrl: parsed?.canonicalUrl ?? null,
-    linkCount: parsed?.links.length ?? 0,
+    linkCount: parsed?.rawLinkCount ?? 0,
     durationMs: res.durationMs,
     headers: keptHeaders(res.headers),
     body: storeBody ? res.body : null,

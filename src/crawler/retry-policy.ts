@@ -11,8 +11,7 @@ export interface RetryOptions {
 }
 
 export type RetryDecision =
-  | { retry: false; reason?: string }
-  | { retry: true; delayMs: number; pauseHost: boolean };
+  { retry: false; reason?: string } | { retry: true; delayMs: number; pauseHost: boolean };
 
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;

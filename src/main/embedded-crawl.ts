@@ -62,7 +62,8 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
   const seeds = canonicalSeeds(spec.seeds, spec.sortQuery);
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch((err: unknown) => log.warn({ err }, 'close failed'));
+    for (const close of closers.reverse())
+      await close().catch((err: unknown) => log.warn({ err }, 'close failed'));
   };
   try {
     const database = openSqliteDatabase(options.dataDir);
@@ -102,17 +103,33 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
     const parserOptions: PageParserOptions = {
       linkFilter: filterSpec,
       respectNofollow: spec.respectNofollow,
+      sortQuery: spec.sortQuery,
+      // The crawler adds every link it asks for, so links already returned can be
+      // dropped before they cross the thread boundary.
+      dedupLinks: true,
     };
     const workers = spec.parseWorkers ?? Math.max(1, availableParallelism() - 1);
     const parser: PageParser =
-      workers === 0 ? new InlinePageParser(parserOptions) : new WorkerPageParser({ ...parserOptions, workers });
+      workers === 0
+        ? new InlinePageParser(parserOptions)
+        : new WorkerPageParser({ ...parserOptions, workers });
     closers.push(() => parser.close());
 
     const robots = spec.robots ? createRobotsSource(fetcher, spec.userAgent, clock) : null;
 
-    let newSeeds = await frontier.add(seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })));
+    let newSeeds = await frontier.add(
+      seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })),
+    );
     if (spec.sitemaps) {
-      newSeeds += await seedFromSitemaps({ seeds, frontier, fetcher, robots, linkFilter, sortQuery: spec.sortQuery, log });
+      newSeeds += await seedFromSitemaps({
+        seeds,
+        frontier,
+        fetcher,
+        robots,
+        linkFilter,
+        sortQuery: spec.sortQuery,
+        log,
+      });
     }
 
     const crawler = new Crawler(
@@ -142,12 +159,13 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
  */
 function rememberSeedHosts(database: SqliteDatabase, seeds: CanonicalUrl[]): string[] {
   const { db } = database;
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'seed_hosts'").pluck().get() as string | undefined;
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'seed_hosts'").pluck().get() as
+    string | undefined;
   const hosts = new Set<string>(row === undefined ? [] : (JSON.parse(row) as string[]));
   for (const s of seeds) hosts.add(s.host);
   const list = [...hosts];
-  db.prepare("INSERT INTO meta (key, value) VALUES ('seed_hosts', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(
-    JSON.stringify(list),
-  );
+  db.prepare(
+    "INSERT INTO meta (key, value) VALUES ('seed_hosts', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  ).run(JSON.stringify(list));
   return list;
 }

@@ -4,6 +4,14 @@ import type { RobotsSource } from '../crawler/robots-source.js';
 import type { Fetcher } from '../fetch/fetcher.js';
 import { RobotsCache } from '../frontier/robots/robots-cache.js';
 
-export function createRobotsSource(fetcher: Fetcher, userAgent: string, clock: Clock): RobotsSource {
-  return new RobotsCache({ fetch: (url, options) => fetcher.fetch(url, options), userAgent, clock });
+export function createRobotsSource(
+  fetcher: Fetcher,
+  userAgent: string,
+  clock: Clock,
+): RobotsSource {
+  return new RobotsCache({
+    fetch: (url, options) => fetcher.fetch(url, options),
+    userAgent,
+    clock,
+  });
 }

@@ -124,6 +124,9 @@ export class WorkerPageParser implements PageParser {
     this.slots = [];
     const err = closedError();
     for (const slot of slots) this.rejectAll(slot, err);
+    // An unref'd worker's exit does not hold the event loop: ref it until it is gone, or
+    // awaiting close() can outlive the loop.
+    for (const slot of slots) slot.worker.ref();
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 

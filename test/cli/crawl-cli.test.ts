@@ -30,23 +30,48 @@ describe('trawl crawl (CLI)', () => {
   test('crawls a site into JSONL and CSV; a rerun fetches nothing new', async () => {
     const data = join(dir.path, 'd1');
     const out = join(dir.path, 'out.jsonl');
-    const first = await runCli(['crawl', `${site.origin}/p/0`, '--delay', '0', '--data-dir', data, '--out', out]);
+    const first = await runCli([
+      'crawl',
+      `${site.origin}/p/0`,
+      '--delay',
+      '0',
+      '--data-dir',
+      data,
+      '--out',
+      out,
+    ]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /Crawl complete/);
     const rows = await readJsonl(out);
     assert.equal(rows.length, PAGES);
     assert.equal(new Set(rows.map((r) => r.url)).size, PAGES);
-    assert.ok(rows.every((r) => r.status === 200 && r.error === null && r.contentType?.startsWith('text/html')));
+    assert.ok(
+      rows.every(
+        (r) => r.status === 200 && r.error === null && r.contentType?.startsWith('text/html'),
+      ),
+    );
 
     const hitsBefore = site.requests.length;
     const csv = join(dir.path, 'out.csv');
-    const again = await runCli(['crawl', `${site.origin}/p/0`, '--delay', '0', '--data-dir', data, '--out', csv]);
+    const again = await runCli([
+      'crawl',
+      `${site.origin}/p/0`,
+      '--delay',
+      '0',
+      '--data-dir',
+      data,
+      '--out',
+      csv,
+    ]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(site.requests.length, hitsBefore, 'a finished crawl rerun fetches nothing');
     const lines = (await readFile(csv, 'utf8')).trim().split('\r\n');
     assert.equal(lines.length, PAGES + 1);
     assert.match(lines[0]!, /^url,finalUrl,status,title,/);
-    assert.ok(lines.some((l) => l.includes('"Page ""3"", with comma"')), 'CSV quoting');
+    assert.ok(
+      lines.some((l) => l.includes('"Page ""3"", with comma"')),
+      'CSV quoting',
+    );
   });
 
   test('bad arguments exit 2 with a clear message', async () => {
@@ -58,7 +83,14 @@ describe('trawl crawl (CLI)', () => {
     assert.equal(badNumber.code, 2);
     assert.match(badNumber.stderr, /expected a whole number/);
 
-    const badRegex = await runCli(['crawl', site.origin, '--include', '(', '--data-dir', join(dir.path, 'y')]);
+    const badRegex = await runCli([
+      'crawl',
+      site.origin,
+      '--include',
+      '(',
+      '--data-dir',
+      join(dir.path, 'y'),
+    ]);
     assert.equal(badRegex.code, 2);
     assert.match(badRegex.stderr, /invalid regular expression/);
 
@@ -71,9 +103,19 @@ describe('trawl crawl (CLI)', () => {
 
   test('a second process on the same data dir is refused', async () => {
     const data = join(dir.path, 'busy');
-    const slow = await startTestServer((_req, res) => setTimeout(() => html(res, page('slow', [])), 3_000));
+    const slow = await startTestServer((_req, res) =>
+      setTimeout(() => html(res, page('slow', [])), 3_000),
+    );
     try {
-      const first = spawnCli(['crawl', `${slow.origin}/`, '--delay', '0', '--data-dir', data, '--no-robots']);
+      const first = spawnCli([
+        'crawl',
+        `${slow.origin}/`,
+        '--delay',
+        '0',
+        '--data-dir',
+        data,
+        '--no-robots',
+      ]);
       const firstDone = collect(first);
       await waitFor(() => slow.requests.length > 0, 10_000, 'first crawl to start');
       const second = await runCli(['crawl', `${slow.origin}/`, '--data-dir', data]);

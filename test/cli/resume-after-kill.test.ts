@@ -21,7 +21,9 @@ before(async () => {
   site = await startTestServer((req, res) => {
     if (req.url === '/robots.txt') return html(res, '', 404);
     const n = Number(/^\/p\/(\d+)$/.exec(req.url ?? '')?.[1] ?? 0);
-    const links = [n + 1, 2 * n, 2 * n + 1, (n * 7919) % PAGES].filter((k) => k < PAGES).map((k) => `/p/${k}`);
+    const links = [n + 1, 2 * n, 2 * n + 1, (n * 7919) % PAGES]
+      .filter((k) => k < PAGES)
+      .map((k) => `/p/${k}`);
     // A little latency so the crawl is still running when the test kills it.
     setTimeout(() => html(res, page(`Page ${n}`, links)), 4);
   });
@@ -44,7 +46,18 @@ function pageHits(): Map<string, number> {
 test('kill -9 mid-crawl, then resume: every page once, only in-flight pages refetched', async () => {
   const data = join(dir.path, 'data');
   const out = join(dir.path, 'out.jsonl');
-  const args = ['crawl', `${site.origin}/p/0`, '--delay', '0', '--concurrency', String(CONCURRENCY), '--data-dir', data, '--out', out];
+  const args = [
+    'crawl',
+    `${site.origin}/p/0`,
+    '--delay',
+    '0',
+    '--concurrency',
+    String(CONCURRENCY),
+    '--data-dir',
+    data,
+    '--out',
+    out,
+  ];
 
   for (const killAfter of [200, 700]) {
     const child = spawnCli(args);

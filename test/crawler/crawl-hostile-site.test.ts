@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { parseCrawlSpec } from '../../src/config/parse-spec.js';
 import { createLogger } from '../../src/log/logger.js';
 import { runCrawl, type CrawlSummary } from '../../src/main/run-crawl.js';
-import { expectedPages, MAX_DEPTH, startHostileSite, type HostileSite } from '../support/hostile-site.js';
+import {
+  expectedPages,
+  MAX_DEPTH,
+  startHostileSite,
+  type HostileSite,
+} from '../support/hostile-site.js';
 import { readJsonl, type OutputRow } from '../support/read-output.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -66,7 +71,8 @@ describe('crawling the hostile site (embedded)', () => {
       assert.equal(row.error, want.error, `error of ${path}`);
       assert.equal(row.status, want.status, `status of ${path}`);
       if (want.title !== undefined) assert.equal(row.title, want.title, `title of ${path}`);
-      if (want.finalPath !== undefined) assert.equal(row.finalUrl, origin + want.finalPath, `finalUrl of ${path}`);
+      if (want.finalPath !== undefined)
+        assert.equal(row.finalUrl, origin + want.finalPath, `finalUrl of ${path}`);
       assert.ok(!Number.isNaN(Date.parse(row.fetchedAt)), `fetchedAt of ${path}`);
     }
     const pdf = rows.find((r) => r.url.endsWith('/file.pdf'))!;
@@ -76,7 +82,22 @@ describe('crawling the hostile site (embedded)', () => {
 
   test('the server saw each page once (dedup of equivalent spellings and redirects)', () => {
     const s = hostile.site;
-    for (const path of ['/', '/a', '/chain/1', `/chain/6`, '/redirect/1', '/redirect/2', '/redirect/3', '/redirect-target', '/moved', '/latin1', '/gbk', '/based/child', '/file.pdf', '/missing']) {
+    for (const path of [
+      '/',
+      '/a',
+      '/chain/1',
+      `/chain/6`,
+      '/redirect/1',
+      '/redirect/2',
+      '/redirect/3',
+      '/redirect-target',
+      '/moved',
+      '/latin1',
+      '/gbk',
+      '/based/child',
+      '/file.pdf',
+      '/missing',
+    ]) {
       assert.equal(s.hits(path), 1, `hits of ${path}`);
     }
     assert.equal(s.hits('/q?a=1&b=2') + s.hits('/q?b=2&a=1'), 1, 'query spellings');
@@ -92,7 +113,10 @@ describe('crawling the hostile site (embedded)', () => {
     assert.equal(s.hits('/flaky'), 2);
     assert.equal(s.hits('/throttled'), 2);
     const times = s.requests.filter((r) => r.path === '/throttled').map((r) => r.at);
-    assert.ok(times[1]! - times[0]! >= 990, `Retry-After: 1 honoured (gap ${times[1]! - times[0]!} ms)`);
+    assert.ok(
+      times[1]! - times[0]! >= 990,
+      `Retry-After: 1 honoured (gap ${times[1]! - times[0]!} ms)`,
+    );
     assert.equal(s.hits('/missing'), 1);
     assert.equal(s.hits('/slow'), 2, 'timeouts are retried (maxRetries 1)');
     const flaky = rows.find((r) => r.url.endsWith('/flaky'))!;
@@ -100,6 +124,9 @@ describe('crawling the hostile site (embedded)', () => {
   });
 
   test('hostile bodies are cut short', () => {
-    assert.ok(hostile.hugeBytesSent() < 20 * 1024 * 1024, `sent ${hostile.hugeBytesSent()} bytes of /huge`);
+    assert.ok(
+      hostile.hugeBytesSent() < 20 * 1024 * 1024,
+      `sent ${hostile.hugeBytesSent()} bytes of /huge`,
+    );
   });
 });

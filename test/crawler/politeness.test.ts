@@ -37,7 +37,12 @@ async function crawl(server: TestServer, delayMs: number): Promise<number> {
   const dir = await tempDir();
   try {
     const summary = await runCrawl({
-      spec: parseCrawlSpec({ seeds: [`${server.origin}/p/0`], delayMs, concurrency: 16, parseWorkers: 0 }),
+      spec: parseCrawlSpec({
+        seeds: [`${server.origin}/p/0`],
+        delayMs,
+        concurrency: 16,
+        parseWorkers: 0,
+      }),
       dataDir: join(dir.path, 'data'),
       out: null,
       format: 'jsonl',

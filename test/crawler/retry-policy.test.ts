@@ -5,8 +5,10 @@ import { decideRetry, isRetryableStatus, parseRetryAfter } from '../../src/crawl
 const options = { maxRetries: 3, retryBaseMs: 1_000, retryMaxMs: 5_000, maxRetryAfterMs: 60_000 };
 
 test('which statuses are retried', () => {
-  for (const s of [408, 429, 500, 502, 503, 504]) assert.equal(isRetryableStatus(s), true, String(s));
-  for (const s of [200, 301, 400, 401, 403, 404, 410]) assert.equal(isRetryableStatus(s), false, String(s));
+  for (const s of [408, 429, 500, 502, 503, 504])
+    assert.equal(isRetryableStatus(s), true, String(s));
+  for (const s of [200, 301, 400, 401, 403, 404, 410])
+    assert.equal(isRetryableStatus(s), false, String(s));
 });
 
 test('backoff doubles with equal jitter, capped, and stops after maxRetries', () => {
@@ -21,8 +23,16 @@ test('backoff doubles with equal jitter, capped, and stops after maxRetries', ()
 });
 
 test('Retry-After is honoured for 429/503 and pauses the host; too long fails', () => {
-  assert.deepEqual(decideRetry(options, 1, 429, 7_000), { retry: true, delayMs: 7_000, pauseHost: true });
-  assert.deepEqual(decideRetry(options, 1, 503, 2_000), { retry: true, delayMs: 2_000, pauseHost: true });
+  assert.deepEqual(decideRetry(options, 1, 429, 7_000), {
+    retry: true,
+    delayMs: 7_000,
+    pauseHost: true,
+  });
+  assert.deepEqual(decideRetry(options, 1, 503, 2_000), {
+    retry: true,
+    delayMs: 2_000,
+    pauseHost: true,
+  });
   assert.equal(decideRetry(options, 1, 429, 120_000).retry, false);
   assert.equal(decideRetry(options, 1, 429, null).retry, true);
 });

@@ -40,8 +40,14 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
     test('add() deduplicates and lease() hands each URL out once, shallowest first', async () => {
       const { harness, frontier } = await open();
       try {
-        assert.equal(await frontier.add([link('http://a.test/2', 2), link('http://a.test/1', 1)]), 2);
-        assert.equal(await frontier.add([link('http://a.test/1', 1), link('http://a.test/3', 1)]), 1);
+        assert.equal(
+          await frontier.add([link('http://a.test/2', 2), link('http://a.test/1', 1)]),
+          2,
+        );
+        assert.equal(
+          await frontier.add([link('http://a.test/1', 1), link('http://a.test/3', 1)]),
+          1,
+        );
         const leased = await frontier.lease(10);
         assert.deepEqual(
           leased.map((r) => r.url),
@@ -61,7 +67,12 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
     test('complete() finishes, retries after notBefore, and releases', async () => {
       const { harness, clock, frontier } = await open();
       try {
-        await frontier.add([link('http://a.test/ok'), link('http://a.test/bad'), link('http://a.test/again'), link('http://a.test/back')]);
+        await frontier.add([
+          link('http://a.test/ok'),
+          link('http://a.test/bad'),
+          link('http://a.test/again'),
+          link('http://a.test/back'),
+        ]);
         await frontier.lease(10);
         const t = clock.now();
         await frontier.complete([
@@ -70,7 +81,10 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
           { kind: 'retry', url: 'http://a.test/again', notBefore: t + 5_000, contactedAt: t },
           { kind: 'release', url: 'http://a.test/back' },
         ]);
-        assert.deepEqual((await frontier.lease(10)).map((r) => r.url), ['http://a.test/back']);
+        assert.deepEqual(
+          (await frontier.lease(10)).map((r) => r.url),
+          ['http://a.test/back'],
+        );
         assert.equal(await frontier.nextDueAt(), t + 5_000);
         clock.t = t + 5_000;
         const [retry] = await frontier.lease(10);
@@ -88,7 +102,11 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
     test('politeness: one request at a time per host, delayMs after the last contact', async () => {
       const { harness, clock, frontier } = await open({ delayMs: 1_000, maxInFlight: 1 });
       try {
-        await frontier.add([link('http://a.test/1'), link('http://a.test/2'), link('http://b.test/1')]);
+        await frontier.add([
+          link('http://a.test/1'),
+          link('http://a.test/2'),
+          link('http://b.test/1'),
+        ]);
         const first = await frontier.lease(10);
         assert.deepEqual(first.map((r) => r.host).sort(), ['a.test', 'b.test']);
         assert.deepEqual(await frontier.lease(10), [], 'a.test is busy');
@@ -99,7 +117,10 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
         assert.deepEqual(await frontier.lease(10), [], 'gap after the last contact not over yet');
         assert.equal(await frontier.nextDueAt(), contactedAt + 1_000);
         clock.t = contactedAt + 1_000;
-        assert.deepEqual((await frontier.lease(10)).map((r) => r.url), ['http://a.test/2']);
+        assert.deepEqual(
+          (await frontier.lease(10)).map((r) => r.url),
+          ['http://a.test/2'],
+        );
       } finally {
         await frontier.close();
         await harness.cleanup();
@@ -112,7 +133,15 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
         await frontier.add([link('http://a.test/1'), link('http://a.test/2')]);
         const [one] = await frontier.lease(1);
         const t = clock.now();
-        await frontier.complete([{ kind: 'retry', url: one!.url, notBefore: t + 2_000, contactedAt: t, hostPausedUntil: t + 2_000 }]);
+        await frontier.complete([
+          {
+            kind: 'retry',
+            url: one!.url,
+            notBefore: t + 2_000,
+            contactedAt: t,
+            hostPausedUntil: t + 2_000,
+          },
+        ]);
         assert.deepEqual(await frontier.lease(10), []);
         clock.t = t + 2_000;
         assert.equal((await frontier.lease(10)).length, 2);
@@ -134,7 +163,10 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
           [false, true],
         );
         assert.equal(await frontier.add([link('http://a.test/target')]), 0);
-        assert.deepEqual((await frontier.lease(10)).map((r) => r.url), ['http://a.test/known']);
+        assert.deepEqual(
+          (await frontier.lease(10)).map((r) => r.url),
+          ['http://a.test/known'],
+        );
       } finally {
         await frontier.close();
         await harness.cleanup();
@@ -147,13 +179,24 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
       const defaults = { delayMs: 0, maxInFlight: 100 };
       try {
         let frontier = await harness.open(clock, defaults);
-        await frontier.add([link('http://a.test/1'), link('http://a.test/2'), link('http://a.test/3')]);
+        await frontier.add([
+          link('http://a.test/1'),
+          link('http://a.test/2'),
+          link('http://a.test/3'),
+        ]);
         const leased = await frontier.lease(2);
-        await frontier.complete([{ kind: 'finished', url: leased[0]!.url, ok: true, contactedAt: clock.now() }]);
+        await frontier.complete([
+          { kind: 'finished', url: leased[0]!.url, ok: true, contactedAt: clock.now() },
+        ]);
         await frontier.close();
         frontier = await harness.open(clock, defaults);
         const again = (await frontier.lease(10)).map((r) => r.url).sort();
-        assert.deepEqual(again, ['http://a.test/1', 'http://a.test/2', 'http://a.test/3'].filter((u) => u !== leased[0]!.url));
+        assert.deepEqual(
+          again,
+          ['http://a.test/1', 'http://a.test/2', 'http://a.test/3'].filter(
+            (u) => u !== leased[0]!.url,
+          ),
+        );
         assert.equal(await frontier.add([link(leased[0]!.url)]), 0, 'finished URLs stay known');
         assert.equal((await frontier.stats()).succeeded, 1);
         await frontier.close();

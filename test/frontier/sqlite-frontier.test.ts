@@ -1,5 +1,8 @@
 import { join } from 'node:path';
-import { openSqliteDatabase, type SqliteDatabase } from '../../src/storage/sqlite/sqlite-database.js';
+import {
+  openSqliteDatabase,
+  type SqliteDatabase,
+} from '../../src/storage/sqlite/sqlite-database.js';
 import { openSqliteFrontier } from '../../src/storage/sqlite/sqlite-frontier.js';
 import { tempDir } from '../support/temp-dir.js';
 import { frontierContract } from './frontier-contract.js';

@@ -3,7 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const compiled = import.meta.url.endsWith('.js');
-const entry = fileURLToPath(new URL(compiled ? '../../src/cli/main.js' : '../../src/cli/main.ts', import.meta.url));
+const entry = fileURLToPath(
+  new URL(compiled ? '../../src/cli/main.js' : '../../src/cli/main.ts', import.meta.url),
+);
 const nodeArgs = compiled ? [entry] : ['--import', 'tsx', entry];
 
 export function spawnCli(args: string[]): ChildProcess {

@@ -34,7 +34,12 @@ export function expectedPages(): Map<string, Expectation> {
   e.set('/q?a=1&b=2', ok('Query page'));
   e.set('/private/secret', { status: null, error: 'robots_disallowed' });
   for (let i = 1; i <= CHAIN; i++) e.set(`/chain/${i}`, ok(`Chain ${i}`));
-  e.set('/redirect/1', { status: 200, error: null, title: 'Redirect target', finalPath: '/redirect-target' });
+  e.set('/redirect/1', {
+    status: 200,
+    error: null,
+    title: 'Redirect target',
+    finalPath: '/redirect-target',
+  });
   e.set('/moved', { status: 301, error: 'redirect_known', finalPath: '/a' });
   e.set('/loop/a', { status: 302, error: 'redirect_loop' });
   e.set('/escape', { status: 302, error: 'redirect_out_of_scope' });
@@ -153,7 +158,11 @@ export async function startHostileSite(): Promise<HostileSite> {
         return;
       }
       case '/bomb':
-        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': bomb.length });
+        res.writeHead(200, {
+          'content-type': 'text/html',
+          'content-encoding': 'gzip',
+          'content-length': bomb.length,
+        });
         return res.end(bomb);
       case '/flaky':
         flakyHits.n++;
@@ -161,7 +170,8 @@ export async function startHostileSite(): Promise<HostileSite> {
         return html(res, page('Flaky but fine', []));
       case '/throttled':
         throttledHits.n++;
-        if (throttledHits.n === 1) return html(res, page('Slow down', []), 429, { 'retry-after': '1' });
+        if (throttledHits.n === 1)
+          return html(res, page('Slow down', []), 429, { 'retry-after': '1' });
         return html(res, page('Throttled then fine', []));
       case '/missing':
         return html(res, page('Not found', []), 404);
@@ -176,8 +186,15 @@ export async function startHostileSite(): Promise<HostileSite> {
       case '/gbk': {
         // 你好世界 in GBK.
         const title = Buffer.from([0xc4, 0xe3, 0xba, 0xc3, 0xca, 0xc0, 0xbd, 0xe7]);
-        const body = Buffer.concat([Buffer.from('<html><head><title>'), title, Buffer.from('</title></head><body>x</body></html>')]);
-        res.writeHead(200, { 'content-type': 'text/html; charset=GBK', 'content-length': body.length });
+        const body = Buffer.concat([
+          Buffer.from('<html><head><title>'),
+          title,
+          Buffer.from('</title></head><body>x</body></html>'),
+        ]);
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=GBK',
+          'content-length': body.length,
+        });
         return res.end(body);
       }
       case '/base/index':

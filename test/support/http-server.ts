@@ -24,11 +24,19 @@ export interface TestServer {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, server: TestServer) => void;
 
-export async function startTestServer(handler: Handler, host = '127.0.0.1', port = 0): Promise<TestServer> {
+export async function startTestServer(
+  handler: Handler,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
-    requests.push({ path: req.url ?? '', at: performance.now(), userAgent: req.headers['user-agent'] });
+    requests.push({
+      path: req.url ?? '',
+      at: performance.now(),
+      userAgent: req.headers['user-agent'],
+    });
     handler(req, res, api);
   });
   const api: TestServer = {
@@ -53,9 +61,18 @@ export async function startTestServer(handler: Handler, host = '127.0.0.1', port
   return api;
 }
 
-export function html(res: ServerResponse, body: string, status = 200, headers: Record<string, string> = {}): void {
+export function html(
+  res: ServerResponse,
+  body: string,
+  status = 200,
+  headers: Record<string, string> = {},
+): void {
   const buf = Buffer.from(body, 'utf8');
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': buf.length, ...headers });
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': buf.length,
+    ...headers,
+  });
   res.end(buf);
 }
 
@@ -65,10 +82,15 @@ export function page(title: string, links: string[], extraHead = ''): string {
 }
 
 /** Polls `cond` every 10 ms until true or the deadline passes (then throws). */
-export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  cond: () => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

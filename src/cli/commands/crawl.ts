@@ -46,18 +46,28 @@ export function registerCrawlCommand(program: Command): void {
     .argument('<url...>', 'start URLs (http or https)')
     .option('-o, --out <file>', 'write every stored page to FILE when the crawl ends')
     .addOption(
-      new Option('--format <format>', 'output format (default: from --out extension, else jsonl)').choices([
-        'jsonl',
-        'csv',
-      ]),
+      new Option(
+        '--format <format>',
+        'output format (default: from --out extension, else jsonl)',
+      ).choices(['jsonl', 'csv']),
     )
     .option('-d, --data-dir <dir>', 'where the crawl state (SQLite) lives', './trawl-data')
     .option('--max-pages <n>', 'stop after N pages (whole crawl, across resumes)', intFlag(1))
     .option('--max-depth <n>', 'do not follow links deeper than N from a seed', intFlag(0))
     .option('-c, --concurrency <n>', 'requests in flight at once (default 32)', intFlag(1))
     .option('--delay <ms>', 'minimum gap between requests to one host (default 250)', intFlag(0))
-    .option('--host-concurrency <n>', 'requests in flight per host (default 1 if --delay > 0)', intFlag(1))
-    .addOption(new Option('--scope <scope>', 'which links to follow (default host)').choices(['host', 'domain', 'any']))
+    .option(
+      '--host-concurrency <n>',
+      'requests in flight per host (default 1 if --delay > 0)',
+      intFlag(1),
+    )
+    .addOption(
+      new Option('--scope <scope>', 'which links to follow (default host)').choices([
+        'host',
+        'domain',
+        'any',
+      ]),
+    )
     .option('--include <regex>', 'follow only URLs matching (repeatable)', collect)
     .option('--exclude <regex>', 'never follow URLs matching (repeatable)', collect)
     .option('--user-agent <ua>', 'User-Agent header (robots.txt rules are matched on "trawl")')
@@ -65,16 +75,26 @@ export function registerCrawlCommand(program: Command): void {
     .option('--sitemaps', "also seed from the start hosts' sitemaps")
     .option('--respect-nofollow', 'skip rel=nofollow links')
     .option('--keep-query-order', 'do not sort query parameters when deduplicating URLs')
-    .option('--max-retries <n>', 'retries for network errors, 5xx, 408, 429 (default 3)', intFlag(0))
+    .option(
+      '--max-retries <n>',
+      'retries for network errors, 5xx, 408, 429 (default 3)',
+      intFlag(0),
+    )
     .option('--timeout <ms>', 'deadline for one fetch, body included (default 60000)', intFlag(1))
     .option('--max-body-bytes <n>', 'largest page accepted (default 10485760)', intFlag(1024))
     .option('--max-redirects <n>', 'redirect hops followed (default 10)', intFlag(0))
     .option('--store-body', 'keep page bodies in the data dir')
-    .option('--parse-workers <n>', 'HTML parser threads, 0 = main thread (default cores-1)', intFlag(0))
+    .option(
+      '--parse-workers <n>',
+      'HTML parser threads, 0 = main thread (default cores-1)',
+      intFlag(0),
+    )
     .option('--fresh', 'discard the crawl in the data dir and start over')
     .option('--no-progress', 'no progress display')
     .addOption(
-      new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
+      new Option('--log-level <level>', 'log level')
+        .choices(['debug', 'info', 'warn', 'error', 'silent'])
+        .default('warn'),
     )
     .option('--stats-json <file>', 'write the run summary as JSON to FILE')
     .action(async (urls: string[], flags: CrawlFlags) => {
@@ -101,7 +121,8 @@ export function registerCrawlCommand(program: Command): void {
         parseWorkers: flags.parseWorkers,
       };
       const spec = parseCrawlSpec(input);
-      const format: ExportFormat = flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
+      const format: ExportFormat =
+        flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
       const reporter = flags.progress ? progressReporter(process.stderr) : null;
       const summary = await runCrawl({
         spec,
@@ -115,7 +136,8 @@ export function registerCrawlCommand(program: Command): void {
       });
       reporter?.clear();
       process.stderr.write(summaryText(summary, flags.out ?? null, flags.dataDir));
-      if (flags.statsJson !== undefined) await writeFile(flags.statsJson, JSON.stringify(summary, null, 2));
+      if (flags.statsJson !== undefined)
+        await writeFile(flags.statsJson, JSON.stringify(summary, null, 2));
       if (summary.result === 'interrupted') process.exitCode = 130;
     });
 }

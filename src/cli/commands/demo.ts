@@ -46,8 +46,15 @@ export function registerDemoCommand(program: Command): void {
         const rows = (await readFile(flags.out, 'utf8')).trim().split('\n').slice(0, 8);
         process.stdout.write('\nFirst pages of the output:\n');
         for (const line of rows) {
-          const r = JSON.parse(line) as { status: number | null; url: string; title: string | null; error: string | null };
-          process.stdout.write(`  ${String(r.status ?? '-').padEnd(4)} ${r.url}  ${r.error ?? r.title ?? ''}\n`);
+          const r = JSON.parse(line) as {
+            status: number | null;
+            url: string;
+            title: string | null;
+            error: string | null;
+          };
+          process.stdout.write(
+            `  ${String(r.status ?? '-').padEnd(4)} ${r.url}  ${r.error ?? r.title ?? ''}\n`,
+          );
         }
         process.stdout.write(`\nNext: trawl crawl https://example.com --out pages.jsonl\n`);
       } finally {

@@ -6,12 +6,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { CrawlRequest, DiscoveredLink } from '../../core/types.js';
-import type {
-  Frontier,
-  FrontierStats,
-  HostPolicy,
-  Outcome,
-} from '../../frontier/frontier.js';
+import type { Frontier, FrontierStats, HostPolicy, Outcome } from '../../frontier/frontier.js';
 import { HostScheduler, type SchedulerItem } from '../../frontier/host-scheduler.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -52,7 +47,10 @@ export async function openSqliteFrontier(
   for (const url of db.prepare('SELECT url FROM requests').pluck().iterate()) {
     seen.add(url as string);
   }
-  const counts = db.prepare('SELECT state, count(*) FROM requests GROUP BY state').raw().all() as number[][];
+  const counts = db
+    .prepare('SELECT state, count(*) FROM requests GROUP BY state')
+    .raw()
+    .all() as number[][];
   for (const row of counts) {
     if (row[0] === SUCCEEDED) succeeded = row[1] as number;
     if (row[0] === FAILED) failed = row[1] as number;
@@ -74,7 +72,8 @@ export async function openSqliteFrontier(
     };
     scheduler.enqueueAt(item, r[6] as number);
   }
-  let nextId = ((db.prepare('SELECT max(id) FROM requests').raw().get() as [number | null])[0] ?? 0) + 1;
+  let nextId =
+    ((db.prepare('SELECT max(id) FROM requests').raw().get() as [number | null])[0] ?? 0) + 1;
 
   const frontier: Frontier = {
     async add(links: DiscoveredLink[]): Promise<number> {
@@ -127,7 +126,8 @@ export async function openSqliteFrontier(
       const writes: (() => void)[] = [];
       for (const o of outcomes) {
         const item = leased.get(o.url);
-        if (item === undefined) throw new Error(`complete() for a URL that is not leased: ${o.url}`);
+        if (item === undefined)
+          throw new Error(`complete() for a URL that is not leased: ${o.url}`);
         leased.delete(o.url);
         if (o.kind === 'release') {
           scheduler.release(item.host, null);
