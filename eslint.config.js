@@ -52,7 +52,9 @@ export default tseslint.config(
         '**/cli/*',
         '**/main/*',
         '**/api/*',
-        ...coreOnly.filter((d) => d !== dir && !(adapterPorts[dir] ?? []).includes(d)).map((d) => `**/${d}/*`),
+        ...coreOnly
+          .filter((d) => d !== dir && !(adapterPorts[dir] ?? []).includes(d))
+          .map((d) => `**/${d}/*`),
       ],
       `src/${dir} may import only src/core (ports and adapters are wired in src/main)`,
     ),
