@@ -42,6 +42,8 @@ export const crawlSpecSchema = z.object({
   userAgent: z.string().min(1).default(DEFAULT_USER_AGENT),
   /** Obey robots.txt (RFC 9309). */
   robots: z.boolean().default(true),
+  /** How long an unreachable robots.txt (5xx, network) blocks its host before a refetch, ms. */
+  robotsRetryMs: count(0).default(600_000),
   /** Also seed the crawl from the sitemaps of the seeds' hosts (robots.txt Sitemap lines or /sitemap.xml). */
   sitemaps: z.boolean().default(false),
   /** Skip rel=nofollow links and links of meta-robots-nofollow pages. */

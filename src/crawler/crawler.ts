@@ -195,6 +195,7 @@ export class Crawler {
     try {
       if (this.deps.robots !== null) {
         const blocked = await this.checkRobots(req);
+        if (blocked === 'later') return;
         if (blocked) return await this.finish(req, blocked, null, null);
         startedAt = clock.now();
       }
@@ -308,8 +309,11 @@ export class Crawler {
     return true;
   }
 
-  /** Returns a failure record when robots.txt forbids the URL. */
-  private async checkRobots(req: CrawlRequest): Promise<PageRecord | null> {
+  /**
+   * Returns a failure record when robots.txt forbids the URL, or 'later' when robots.txt
+   * is unreachable and the URL was rescheduled for when it is fetched again.
+   */
+  private async checkRobots(req: CrawlRequest): Promise<PageRecord | null | 'later'> {
     const robots = this.deps.robots!;
     let rules = robots.peek(req.url);
     if (rules === undefined) {
@@ -327,12 +331,24 @@ export class Crawler {
       }
     }
     if (rules.isAllowed(req.url)) return null;
-    return failureRecord(
-      req,
-      this.deps.clock.now(),
-      'robots_disallowed',
-      'disallowed by robots.txt',
-    );
+    if (rules.kind === 'disallow-all' && req.attempts < this.options.maxRetries) {
+      // RFC 9309: an unreachable robots.txt forbids crawling for now, not for good.
+      const until = Math.max(rules.expiresAt, this.deps.clock.now() + 1);
+      await this.deps.frontier.complete([
+        {
+          kind: 'retry',
+          url: req.url,
+          notBefore: until,
+          contactedAt: null,
+          hostPausedUntil: until,
+        },
+      ]);
+      this.counters.retries++;
+      return 'later';
+    }
+    const why =
+      rules.kind === 'disallow-all' ? 'robots.txt unreachable' : 'disallowed by robots.txt';
+    return failureRecord(req, this.deps.clock.now(), 'robots_disallowed', why);
   }
 
   private async onRedirect(target: string): Promise<RedirectDecision> {

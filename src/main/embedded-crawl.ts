@@ -115,7 +115,9 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
         : new WorkerPageParser({ ...parserOptions, workers });
     closers.push(() => parser.close());
 
-    const robots = spec.robots ? createRobotsSource(fetcher, spec.userAgent, clock) : null;
+    const robots = spec.robots
+      ? createRobotsSource(fetcher, spec.userAgent, clock, spec.robotsRetryMs)
+      : null;
 
     let newSeeds = await frontier.add(
       seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })),
