@@ -272,7 +272,10 @@ function ownedBytes(body: Buffer): Uint8Array {
     body.byteLength === body.buffer.byteLength &&
     body.buffer instanceof ArrayBuffer &&
     body.byteLength > 0;
-  return owns ? body : new Uint8Array(body);
+  // ArrayBuffer#slice is one memcpy; `new Uint8Array(body)` copies element-wise.
+  return owns
+    ? body
+    : new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
 }
 
 /**
