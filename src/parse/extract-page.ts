@@ -20,7 +20,15 @@ export interface ExtractContext {
    * Cleared when it reaches MAX_REMEMBERED_LINKS. Absent: no cross-page deduplication.
    */
   returnedLinks?: Set<string>;
+  /**
+   * Memo of href resolutions (see resolutionKey), canonical href or null. Pages repeat
+   * the same links (nav, footers, indexes): a hit skips the URL parser. Absent: no memo.
+   */
+  resolved?: Map<string, string | null>;
 }
+
+/** Bound on ExtractContext.resolved; past it the memo starts afresh. */
+export const MAX_MEMOIZED_RESOLUTIONS = 100_000;
 
 /**
  * Bound on ExtractContext.returnedLinks (~150 bytes each): past it the memory starts
@@ -65,21 +73,36 @@ export function extractPage(
     const seenRaw = new Set<string>();
     const seen = new Set<string>();
     const { hrefs, nofollowHrefs } = scan;
+    const memo = ctx.resolved;
+    const keys = memo === undefined || base === undefined ? null : baseKeys(base);
     for (let i = 0; i < hrefs.length; i++) {
       if (ctx.respectNofollow && nofollowHrefs[i] === true) continue;
       const href = hrefs[i] as string;
       if (seenRaw.has(href)) continue;
       seenRaw.add(href);
-      const url = canonicalize(href, base, options);
-      if (url === null || seen.has(url.href)) continue;
-      seen.add(url.href);
-      if (!ctx.filter(url)) continue;
-      if (returned !== undefined) {
-        if (returned.has(url.href)) continue;
-        if (returned.size >= MAX_REMEMBERED_LINKS) returned.clear();
-        returned.add(url.href);
+      let canonical: string | null | undefined;
+      let key = '';
+      if (keys !== null) {
+        key = resolutionKey(href, keys);
+        canonical = memo!.get(key);
       }
-      links.push(url.href);
+      if (canonical === undefined) {
+        const url = canonicalize(href, base, options);
+        canonical = url === null || !ctx.filter(url) ? null : url.href;
+        if (keys !== null) {
+          if (memo!.size >= MAX_MEMOIZED_RESOLUTIONS) memo!.clear();
+          memo!.set(key, canonical);
+        }
+      }
+      if (canonical === null) continue;
+      if (seen.has(canonical)) continue;
+      seen.add(canonical);
+      if (returned !== undefined) {
+        if (returned.has(canonical)) continue;
+        if (returned.size >= MAX_REMEMBERED_LINKS) returned.clear();
+        returned.add(canonical);
+      }
+      links.push(canonical);
     }
   }
 
@@ -96,6 +119,35 @@ export function extractPage(
 }
 
 const NO_SORT = { sortQuery: false } as const;
+
+interface BaseKeys {
+  /** "scheme://host" — all an absolute-path href ("/x") resolves against. */
+  origin: string;
+  /** The base up to the last "/" of its path — all a relative path ("../x") needs. */
+  dir: string;
+  /** The whole base: "?q", "#f" and "" resolve against its full path. */
+  full: string;
+}
+
+function baseKeys(base: URL): BaseKeys {
+  const full = base.href;
+  const query = full.indexOf('?');
+  const path = query === -1 ? full : full.slice(0, query);
+  return { origin: base.origin, dir: path.slice(0, path.lastIndexOf('/') + 1), full };
+}
+
+/**
+ * A key under which `canonicalize(href, base)` has one answer: the part of the base the
+ * href depends on, then the href. Canonical bases hold no raw space, so the first space
+ * ends the base part and keys cannot collide. (The filter is per-context, so its verdict
+ * is memoized too.)
+ */
+function resolutionKey(href: string, keys: BaseKeys): string {
+  const c = href.charCodeAt(0);
+  if (href === '' || c === 0x3f /* ? */ || c === 0x23 /* # */) return `${keys.full} ${href}`;
+  if (c === 0x2f /* / */ && href.charCodeAt(1) !== 0x2f) return `${keys.origin} ${href}`;
+  return `${keys.dir} ${href}`;
+}
 
 /**
  * The document's base URL: the first `<base href>` resolved against the page URL, or the

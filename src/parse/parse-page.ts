@@ -19,6 +19,7 @@ export function createParseContext(options: PageParserOptions): ExtractContext {
     filter: createLinkFilter(options.linkFilter),
     respectNofollow: options.respectNofollow,
     sortQuery: options.sortQuery ?? true,
+    resolved: new Map(),
   };
   if (options.dedupLinks === true) ctx.returnedLinks = new Set();
   return ctx;

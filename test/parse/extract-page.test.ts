@@ -334,3 +334,39 @@ describe('extractPage: canonical and robots', () => {
     assert.deepEqual([page.noindex, page.nofollow], [false, false]);
   });
 });
+
+describe('the resolution memo shared across pages', () => {
+  test('gives every page the answer the URL parser gives it', () => {
+    const memo = { ...ctx({ scope: 'any' }, false), resolved: new Map<string, string | null>() };
+    const plain = ctx({ scope: 'any' }, false);
+    const html =
+      '<a href="x.html">1</a><a href="../y.html">2</a><a href="/z">3</a><a href="?q=1">4</a>' +
+      '<a href="#f">5</a><a href="">6</a><a href="//other.test/w">7</a><a href="mailto:a@b">8</a>';
+    const pages = [
+      'http://a.test/docs/one.html',
+      'http://a.test/docs/two.html?p=1',
+      'http://a.test/api/deep/three.html',
+      'http://b.test/docs/one.html',
+      'https://a.test/docs/one.html',
+    ];
+    for (const _round of [1, 2]) {
+      for (const url of pages) {
+        assert.deepEqual(
+          extractPage(html, url, memo).links,
+          extractPage(html, url, plain).links,
+          url,
+        );
+      }
+    }
+    assert.ok(memo.resolved.size > 0, 'the memo was used');
+  });
+
+  test('remembers the filter verdict per context', () => {
+    const resolved = new Map<string, string | null>();
+    const inScope = { ...ctx({ scope: 'host', seedHosts: ['a.test'] }, false), resolved };
+    const page = 'http://a.test/';
+    const html = '<a href="/in">in</a><a href="http://b.test/out">out</a>';
+    assert.deepEqual(extractPage(html, page, inScope).links, ['http://a.test/in']);
+    assert.deepEqual(extractPage(html, page, inScope).links, ['http://a.test/in']);
+  });
+});
