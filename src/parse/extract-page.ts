@@ -28,7 +28,7 @@ export interface ExtractContext {
 }
 
 /** Bound on ExtractContext.resolved; past it the memo starts afresh. */
-export const MAX_MEMOIZED_RESOLUTIONS = 100_000;
+export const MAX_MEMOIZED_RESOLUTIONS = 20_000;
 
 /**
  * Bound on ExtractContext.returnedLinks (~150 bytes each): past it the memory starts
