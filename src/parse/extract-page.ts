@@ -20,11 +20,41 @@ export interface ExtractContext {
    * Cleared when it reaches MAX_REMEMBERED_LINKS. Absent: no cross-page deduplication.
    */
   returnedLinks?: Set<string>;
-  /**
-   * Memo of href resolutions (see resolutionKey), canonical href or null. Pages repeat
-   * the same links (nav, footers, indexes): a hit skips the URL parser. Absent: no memo.
-   */
-  resolved?: Map<string, string | null>;
+  /** Memo of href resolutions (see LinkMemo). Absent: no memo. */
+  resolved?: LinkMemo;
+}
+
+/**
+ * Href resolutions remembered across pages: canonical href, or null for a link that is
+ * dropped (not http(s), unparsable, filtered out). Pages repeat the same links (nav,
+ * footers, indexes): a hit skips the URL parser and the filter. Keyed first by the part
+ * of the base URL the href depends on (see baseKeys; one string per page, so its hash is
+ * computed once), then by the raw href.
+ */
+export class LinkMemo {
+  private readonly byBase = new Map<string, Map<string, string | null>>();
+  private size = 0;
+
+  /** @param maxEntries past this many the memo starts afresh */
+  constructor(private readonly maxEntries = MAX_MEMOIZED_RESOLUTIONS) {}
+
+  table(basePart: string): Map<string, string | null> {
+    let table = this.byBase.get(basePart);
+    if (table === undefined) {
+      table = new Map();
+      this.byBase.set(detached(basePart), table);
+    }
+    return table;
+  }
+
+  set(table: Map<string, string | null>, href: string, canonical: string | null): void {
+    if (this.size >= this.maxEntries) {
+      for (const t of this.byBase.values()) t.clear();
+      this.size = 0;
+    }
+    table.set(detached(href), canonical);
+    this.size++;
+  }
 }
 
 /** Bound on ExtractContext.resolved; past it the memo starts afresh. */
@@ -75,24 +105,30 @@ export function extractPage(
     const { hrefs, nofollowHrefs } = scan;
     const memo = ctx.resolved;
     const keys = memo === undefined || base === undefined ? null : baseKeys(base);
+    // Per page: the tables for this page's three base parts.
+    const tables =
+      keys === null
+        ? null
+        : {
+            full: memo!.table(keys.full),
+            origin: memo!.table(keys.origin),
+            dir: memo!.table(keys.dir),
+          };
     for (let i = 0; i < hrefs.length; i++) {
       if (ctx.respectNofollow && nofollowHrefs[i] === true) continue;
       const href = hrefs[i] as string;
       if (seenRaw.has(href)) continue;
       seenRaw.add(href);
       let canonical: string | null | undefined;
-      let key = '';
-      if (keys !== null) {
-        key = resolutionKey(href, keys);
-        canonical = memo!.get(key);
+      let table: Map<string, string | null> | null = null;
+      if (tables !== null) {
+        table = tables[basePartOf(href)];
+        canonical = table.get(href);
       }
       if (canonical === undefined) {
         const url = canonicalize(href, base, options);
         canonical = url === null || !ctx.filter(url) ? null : url.href;
-        if (keys !== null) {
-          if (memo!.size >= MAX_MEMOIZED_RESOLUTIONS) memo!.clear();
-          memo!.set(detached(key), canonical);
-        }
+        if (table !== null) memo!.set(table, href, canonical);
       }
       if (canonical === null) continue;
       if (seen.has(canonical)) continue;
@@ -137,14 +173,8 @@ function baseKeys(base: URL): BaseKeys {
 }
 
 /**
- * A key under which `canonicalize(href, base)` has one answer: the part of the base the
- * href depends on, then the href. Canonical bases hold no raw space, so the first space
- * ends the base part and keys cannot collide. (The filter is per-context, so its verdict
- * is memoized too.)
- */
-/**
  * A copy of `s` that holds no reference to the string it was cut from. Hrefs are slices
- * of the whole document: a memo key built from one would keep the page's full text alive
+ * of the whole document: a memo key that is one would keep the page's full text alive
  * (measured: 250 MB of worker heap on a 10,000-page documentation site). Slicing a
  * concatenation makes V8 flatten it into a new string of just these characters.
  */
@@ -152,11 +182,16 @@ function detached(s: string): string {
   return (' ' + s).slice(1);
 }
 
-function resolutionKey(href: string, keys: BaseKeys): string {
+/**
+ * Which part of the base `canonicalize(href, base)` depends on: the whole base for "",
+ * "?q" and "#f"; only the origin for "/x"; the directory for everything else ("x",
+ * "../x"; an absolute URL depends on nothing, and any part will do).
+ */
+function basePartOf(href: string): keyof BaseKeys {
   const c = href.charCodeAt(0);
-  if (href === '' || c === 0x3f /* ? */ || c === 0x23 /* # */) return `${keys.full} ${href}`;
-  if (c === 0x2f /* / */ && href.charCodeAt(1) !== 0x2f) return `${keys.origin} ${href}`;
-  return `${keys.dir} ${href}`;
+  if (href === '' || c === 0x3f /* ? */ || c === 0x23 /* # */) return 'full';
+  if (c === 0x2f /* / */ && href.charCodeAt(1) !== 0x2f) return 'origin';
+  return 'dir';
 }
 
 /**
