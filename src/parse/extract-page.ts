@@ -20,45 +20,7 @@ export interface ExtractContext {
    * Cleared when it reaches MAX_REMEMBERED_LINKS. Absent: no cross-page deduplication.
    */
   returnedLinks?: Set<string>;
-  /** Memo of href resolutions (see LinkMemo). Absent: no memo. */
-  resolved?: LinkMemo;
 }
-
-/**
- * Href resolutions remembered across pages: canonical href, or null for a link that is
- * dropped (not http(s), unparsable, filtered out). Pages repeat the same links (nav,
- * footers, indexes): a hit skips the URL parser and the filter. Keyed first by the part
- * of the base URL the href depends on (see baseKeys; one string per page, so its hash is
- * computed once), then by the raw href.
- */
-export class LinkMemo {
-  private readonly byBase = new Map<string, Map<string, string | null>>();
-  private size = 0;
-
-  /** @param maxEntries past this many the memo starts afresh */
-  constructor(private readonly maxEntries = MAX_MEMOIZED_RESOLUTIONS) {}
-
-  table(basePart: string): Map<string, string | null> {
-    let table = this.byBase.get(basePart);
-    if (table === undefined) {
-      table = new Map();
-      this.byBase.set(detached(basePart), table);
-    }
-    return table;
-  }
-
-  set(table: Map<string, string | null>, href: string, canonical: string | null): void {
-    if (this.size >= this.maxEntries) {
-      for (const t of this.byBase.values()) t.clear();
-      this.size = 0;
-    }
-    table.set(detached(href), canonical);
-    this.size++;
-  }
-}
-
-/** Bound on ExtractContext.resolved; past it the memo starts afresh. */
-export const MAX_MEMOIZED_RESOLUTIONS = 20_000;
 
 /**
  * Bound on ExtractContext.returnedLinks (~150 bytes each): past it the memory starts
@@ -103,42 +65,21 @@ export function extractPage(
     const seenRaw = new Set<string>();
     const seen = new Set<string>();
     const { hrefs, nofollowHrefs } = scan;
-    const memo = ctx.resolved;
-    const keys = memo === undefined || base === undefined ? null : baseKeys(base);
-    // Per page: the tables for this page's three base parts.
-    const tables =
-      keys === null
-        ? null
-        : {
-            full: memo!.table(keys.full),
-            origin: memo!.table(keys.origin),
-            dir: memo!.table(keys.dir),
-          };
     for (let i = 0; i < hrefs.length; i++) {
       if (ctx.respectNofollow && nofollowHrefs[i] === true) continue;
       const href = hrefs[i] as string;
       if (seenRaw.has(href)) continue;
       seenRaw.add(href);
-      let canonical: string | null | undefined;
-      let table: Map<string, string | null> | null = null;
-      if (tables !== null) {
-        table = tables[basePartOf(href)];
-        canonical = table.get(href);
-      }
-      if (canonical === undefined) {
-        const url = canonicalize(href, base, options);
-        canonical = url === null || !ctx.filter(url) ? null : url.href;
-        if (table !== null) memo!.set(table, href, canonical);
-      }
-      if (canonical === null) continue;
-      if (seen.has(canonical)) continue;
-      seen.add(canonical);
+      const url = canonicalize(href, base, options);
+      if (url === null || seen.has(url.href)) continue;
+      seen.add(url.href);
+      if (!ctx.filter(url)) continue;
       if (returned !== undefined) {
-        if (returned.has(canonical)) continue;
+        if (returned.has(url.href)) continue;
         if (returned.size >= MAX_REMEMBERED_LINKS) returned.clear();
-        returned.add(canonical);
+        returned.add(url.href);
       }
-      links.push(canonical);
+      links.push(url.href);
     }
   }
 
@@ -155,44 +96,6 @@ export function extractPage(
 }
 
 const NO_SORT = { sortQuery: false } as const;
-
-interface BaseKeys {
-  /** "scheme://host" — all an absolute-path href ("/x") resolves against. */
-  origin: string;
-  /** The base up to the last "/" of its path — all a relative path ("../x") needs. */
-  dir: string;
-  /** The whole base: "?q", "#f" and "" resolve against its full path. */
-  full: string;
-}
-
-function baseKeys(base: URL): BaseKeys {
-  const full = base.href;
-  const query = full.indexOf('?');
-  const path = query === -1 ? full : full.slice(0, query);
-  return { origin: base.origin, dir: path.slice(0, path.lastIndexOf('/') + 1), full };
-}
-
-/**
- * A copy of `s` that holds no reference to the string it was cut from. Hrefs are slices
- * of the whole document: a memo key that is one would keep the page's full text alive
- * (measured: 250 MB of worker heap on a 10,000-page documentation site). Slicing a
- * concatenation makes V8 flatten it into a new string of just these characters.
- */
-function detached(s: string): string {
-  return (' ' + s).slice(1);
-}
-
-/**
- * Which part of the base `canonicalize(href, base)` depends on: the whole base for "",
- * "?q" and "#f"; only the origin for "/x"; the directory for everything else ("x",
- * "../x"; an absolute URL depends on nothing, and any part will do).
- */
-function basePartOf(href: string): keyof BaseKeys {
-  const c = href.charCodeAt(0);
-  if (href === '' || c === 0x3f /* ? */ || c === 0x23 /* # */) return 'full';
-  if (c === 0x2f /* / */ && href.charCodeAt(1) !== 0x2f) return 'origin';
-  return 'dir';
-}
 
 /**
  * The document's base URL: the first `<base href>` resolved against the page URL, or the

@@ -7,7 +7,7 @@ import type { ParsedPage } from '../core/types.js';
 import { createLinkFilter } from '../core/url/link-filter.js';
 import type { PageParserOptions, ParseJob } from './page-parser.js';
 import { decodeHtml } from './charset.js';
-import { extractPage, LinkMemo, type ExtractContext } from './extract-page.js';
+import { extractPage, type ExtractContext } from './extract-page.js';
 
 /**
  * The per-parser state parsePage needs, built from the parser's options: once per
@@ -19,7 +19,6 @@ export function createParseContext(options: PageParserOptions): ExtractContext {
     filter: createLinkFilter(options.linkFilter),
     respectNofollow: options.respectNofollow,
     sortQuery: options.sortQuery ?? true,
-    resolved: new LinkMemo(),
   };
   if (options.dedupLinks === true) ctx.returnedLinks = new Set();
   return ctx;

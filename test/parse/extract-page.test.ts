@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLinkFilter, type LinkFilterSpec } from '../../src/core/url/link-filter.js';
-import { extractPage, LinkMemo, MAX_TITLE_LENGTH } from '../../src/parse/extract-page.js';
+import { extractPage, MAX_TITLE_LENGTH } from '../../src/parse/extract-page.js';
 import { readFixture } from '../support/html-fixtures/read-fixture.js';
 
 const PAGE = 'https://news.example.com/news/2024/widgets';
@@ -332,40 +332,5 @@ describe('extractPage: canonical and robots', () => {
       '<meta name="googlebot" content="noindex"><meta name="description" content="nofollow, none">',
     );
     assert.deepEqual([page.noindex, page.nofollow], [false, false]);
-  });
-});
-
-describe('the resolution memo shared across pages', () => {
-  test('gives every page the answer the URL parser gives it', () => {
-    const memo = { ...ctx({ scope: 'any' }, false), resolved: new LinkMemo() };
-    const plain = ctx({ scope: 'any' }, false);
-    const html =
-      '<a href="x.html">1</a><a href="../y.html">2</a><a href="/z">3</a><a href="?q=1">4</a>' +
-      '<a href="#f">5</a><a href="">6</a><a href="//other.test/w">7</a><a href="mailto:a@b">8</a>';
-    const pages = [
-      'http://a.test/docs/one.html',
-      'http://a.test/docs/two.html?p=1',
-      'http://a.test/api/deep/three.html',
-      'http://b.test/docs/one.html',
-      'https://a.test/docs/one.html',
-    ];
-    for (const _round of [1, 2]) {
-      for (const url of pages) {
-        assert.deepEqual(
-          extractPage(html, url, memo).links,
-          extractPage(html, url, plain).links,
-          url,
-        );
-      }
-    }
-  });
-
-  test('remembers the filter verdict per context', () => {
-    const resolved = new LinkMemo();
-    const inScope = { ...ctx({ scope: 'host', seedHosts: ['a.test'] }, false), resolved };
-    const page = 'http://a.test/';
-    const html = '<a href="/in">in</a><a href="http://b.test/out">out</a>';
-    assert.deepEqual(extractPage(html, page, inScope).links, ['http://a.test/in']);
-    assert.deepEqual(extractPage(html, page, inScope).links, ['http://a.test/in']);
   });
 });
