@@ -14,6 +14,53 @@ export interface DecodedHtml {
   charset: string;
 }
 
+/** A body ready to scan: see scanPage for how `text` and `transcode` go together. */
+export interface ScannableHtml {
+  /** Decoded text, or the bytes as a latin1 string when `transcode` is set. */
+  text: string;
+  charset: string;
+  /** Decodes a slice of `text` when `text` holds bytes; null when `text` is decoded. */
+  transcode: ((raw: string) => string) | null;
+}
+
+/**
+ * Encodings in which bytes below 0x40 can be part of a non-ASCII character (UTF-16,
+ * and the stateful ISO-2022-JP): they must be decoded whole before scanning.
+ */
+const NOT_BYTE_SCANNABLE = new Set(['utf-16le', 'utf-16be', 'iso-2022-jp', 'replacement']);
+
+/**
+ * Like decodeHtml, but leaves ASCII-compatible bodies undecoded (a latin1 view of the
+ * bytes) for the scanner to decode only what it keeps.
+ */
+export function scannableHtml(body: Buffer, contentType: string | null): ScannableHtml {
+  let start = 0;
+  let decoding: Decoding | null = null;
+  if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
+    start = 3;
+    decoding = UTF8;
+  } else if (body.length >= 2 && (body[0] === 0xff || body[0] === 0xfe)) {
+    const whole = decodeHtml(body, contentType);
+    return { ...whole, transcode: null };
+  } else {
+    decoding = chooseDecoding(body, contentType);
+  }
+  if (NOT_BYTE_SCANNABLE.has(decoding.name)) {
+    return { text: decoding.decode(body), charset: decoding.name, transcode: null };
+  }
+  const dec = decoding;
+  return {
+    text: body.toString('latin1', start),
+    charset: dec.name,
+    transcode: (raw) => (isAsciiString(raw) ? raw : dec.decode(Buffer.from(raw, 'latin1'))),
+  };
+}
+
+function isAsciiString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /** How to turn bytes into text for one encoding. */
 interface Decoding {
   /** WHATWG name (`TextDecoder#encoding`). */
@@ -50,7 +97,12 @@ const decodings = new Map<string, Decoding | null>([
 export function decodeHtml(body: Buffer, contentType: string | null): DecodedHtml {
   const bom = decodeWithBom(body);
   if (bom !== null) return bom;
+  const decoding = chooseDecoding(body, contentType);
+  return { text: decoding.decode(body), charset: decoding.name };
+}
 
+/** The encoding of a body without a BOM: header charset, then meta prescan, then sniffing. */
+function chooseDecoding(body: Buffer, contentType: string | null): Decoding {
   let decoding: Decoding | null = null;
   if (contentType !== null) {
     const label = charsetParam(contentType);
@@ -61,8 +113,7 @@ export function decodeHtml(body: Buffer, contentType: string | null): DecodedHtm
     const label = prescanMetaCharset(head);
     if (label !== null) decoding = fromMeta(lookup(label));
   }
-  decoding ??= looksLikeUtf8(body) ? UTF8 : WINDOWS_1252;
-  return { text: decoding.decode(body), charset: decoding.name };
+  return decoding ?? (looksLikeUtf8(body) ? UTF8 : WINDOWS_1252);
 }
 
 function decodeWithBom(body: Buffer): DecodedHtml | null {

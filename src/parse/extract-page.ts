@@ -46,14 +46,17 @@ export const MAX_TITLE_LENGTH = 1000;
  *   `<base href>` itself, resolve against it
  * @param extractLinks false: leave `links` empty and skip all URL work for them (the
  *   caller will not follow them); `rawLinkCount` is still counted
+ * @param transcode when `html` is a latin1 view of the bytes (see scanPage): decodes the
+ *   slices kept
  */
 export function extractPage(
   html: string,
   pageUrl: string,
   ctx: ExtractContext,
   extractLinks = true,
+  transcode?: (raw: string) => string,
 ): ExtractedPage {
-  const scan = scanPage(html);
+  const scan = scanPage(html, transcode);
   const base = resolveBase(scan.baseHref, URL.parse(pageUrl)) ?? undefined;
   const options = ctx.sortQuery === false ? NO_SORT : undefined;
   const returned = ctx.returnedLinks;

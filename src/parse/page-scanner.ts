@@ -49,6 +49,8 @@ const CONTENT = 4;
 
 class PageScanner implements TokenizerCallbacks {
   private html = '';
+  /** Turns a kept slice of `html` into text (see scanPage); identity for decoded text. */
+  private transcode: (raw: string) => string = identity;
   private result!: ScanResult;
   private tag = OTHER;
   private attr = IGNORED;
@@ -68,8 +70,9 @@ class PageScanner implements TokenizerCallbacks {
   private metaContent: string | null = null;
   private readonly tokenizer = new ScanTokenizer({ decodeEntities: false }, this);
 
-  scan(html: string): ScanResult {
+  scan(html: string, transcode: (raw: string) => string = identity): ScanResult {
     this.html = html;
+    this.transcode = transcode;
     this.result = {
       hrefs: [],
       nofollowHrefs: [],
@@ -188,7 +191,7 @@ class PageScanner implements TokenizerCallbacks {
     const value =
       this.valueStart === -1
         ? ''
-        : decodeAttribute(this.html.slice(this.valueStart, this.valueEnd));
+        : decodeAttribute(this.transcode(this.html.slice(this.valueStart, this.valueEnd)));
     const r = this.result;
     const tag = this.tag;
     if (attr === HREF) {
@@ -280,7 +283,7 @@ class PageScanner implements TokenizerCallbacks {
     }
     // An unclosed <title> swallows the rest of the page; only its start can be kept.
     const end = Math.min(this.titleEnd, this.titleStart + MAX_RAW_TITLE);
-    this.result.title = decodeText(this.html.slice(this.titleStart, end));
+    this.result.title = decodeText(this.transcode(this.html.slice(this.titleStart, end)));
   }
 
   onend(): void {
@@ -326,7 +329,18 @@ function isSeparator(c: number): boolean {
 // resets all state (also after a scan that threw).
 const scanner = new PageScanner();
 
-/** Scans a decoded HTML document. */
-export function scanPage(html: string): ScanResult {
-  return scanner.scan(html);
+function identity(raw: string): string {
+  return raw;
+}
+
+/**
+ * Scans an HTML document. `html` is either decoded text, or — for ASCII-compatible
+ * encodings — the body's bytes as a latin1 string, with `transcode` turning each kept
+ * slice (attribute value, title) into text before entities are decoded. Every byte
+ * below 0x40 of such an encoding is the ASCII character, so the tokenizer sees the same
+ * structure either way, and decoding only the kept slices is much cheaper than
+ * decoding the whole page (and keeps the scanned string one byte per character).
+ */
+export function scanPage(html: string, transcode?: (raw: string) => string): ScanResult {
+  return scanner.scan(html, transcode);
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ParsedPage } from '../core/types.js';
 import { createLinkFilter } from '../core/url/link-filter.js';
 import type { PageParserOptions, ParseJob } from './page-parser.js';
-import { decodeHtml } from './charset.js';
+import { scannableHtml } from './charset.js';
 import { extractPage, type ExtractContext } from './extract-page.js';
 
 /**
@@ -26,8 +26,8 @@ export function createParseContext(options: PageParserOptions): ExtractContext {
 
 /** Parses one page. Synchronous and CPU-bound; throws only on a bug or exhausted memory. */
 export function parsePage(job: ParseJob, ctx: ExtractContext): ParsedPage {
-  const { text, charset } = decodeHtml(job.body, job.contentType);
-  const page = extractPage(text, job.url, ctx, job.extractLinks !== false);
+  const { text, charset, transcode } = scannableHtml(job.body, job.contentType);
+  const page = extractPage(text, job.url, ctx, job.extractLinks !== false, transcode ?? undefined);
   return {
     title: page.title,
     links: page.links,
