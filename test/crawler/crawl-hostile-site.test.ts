@@ -5,9 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseCrawlSpec } from '../../src/config/parse-spec.js';
-import { createLogger } from '../../src/log/logger.js';
-import { runCrawl, type CrawlSummary } from '../../src/main/run-crawl.js';
+import type { CrawlSummary } from '../../src/main/run-crawl.js';
+import { crawlInProcess } from '../support/crawl-in-process.js';
 import {
   expectedPages,
   MAX_DEPTH,
@@ -27,8 +26,8 @@ describe('crawling the hostile site (embedded)', () => {
     hostile = await startHostileSite();
     dir = await tempDir();
     const out = join(dir.path, 'out.jsonl');
-    summary = await runCrawl({
-      spec: parseCrawlSpec({
+    summary = await crawlInProcess(
+      {
         seeds: [`${hostile.site.origin}/`],
         maxDepth: MAX_DEPTH,
         delayMs: 0,
@@ -38,14 +37,10 @@ describe('crawling the hostile site (embedded)', () => {
         maxRetries: 1,
         retryBaseMs: 100,
         parseWorkers: 1,
-      }),
-      dataDir: join(dir.path, 'data'),
+      },
+      dir.path,
       out,
-      format: 'jsonl',
-      fresh: false,
-      log: createLogger('silent'),
-      handleSignals: false,
-    });
+    );
     rows = await readJsonl(out);
   });
 

@@ -4,10 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { parseCrawlSpec } from '../../src/config/parse-spec.js';
-import { createLogger } from '../../src/log/logger.js';
-import { runCrawl } from '../../src/main/run-crawl.js';
+import { crawlInProcess } from '../support/crawl-in-process.js';
 import { html, page, startTestServer, type TestServer } from '../support/http-server.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -36,20 +33,15 @@ function minGap(server: TestServer): number {
 async function crawl(server: TestServer, delayMs: number): Promise<number> {
   const dir = await tempDir();
   try {
-    const summary = await runCrawl({
-      spec: parseCrawlSpec({
+    const summary = await crawlInProcess(
+      {
         seeds: [`${server.origin}/p/0`],
         delayMs,
         concurrency: 16,
         parseWorkers: 0,
-      }),
-      dataDir: join(dir.path, 'data'),
-      out: null,
-      format: 'jsonl',
-      fresh: false,
-      log: createLogger('silent'),
-      handleSignals: false,
-    });
+      },
+      dir.path,
+    );
     return summary.pagesStored;
   } finally {
     await dir.cleanup();

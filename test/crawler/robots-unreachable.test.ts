@@ -5,9 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { parseCrawlSpec } from '../../src/config/parse-spec.js';
-import { createLogger } from '../../src/log/logger.js';
-import { runCrawl } from '../../src/main/run-crawl.js';
+import { crawlInProcess } from '../support/crawl-in-process.js';
 import { html, page, startTestServer } from '../support/http-server.js';
 import { readJsonl } from '../support/read-output.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -26,15 +24,11 @@ test('an unreachable robots.txt delays the host, then the crawl goes on', async 
   const dir = await tempDir();
   try {
     const out = join(dir.path, 'out.jsonl');
-    await runCrawl({
-      spec: parseCrawlSpec({ seeds: [`${site.origin}/`], delayMs: 0, robotsRetryMs: 300 }),
-      dataDir: join(dir.path, 'data'),
+    await crawlInProcess(
+      { seeds: [`${site.origin}/`], delayMs: 0, robotsRetryMs: 300 },
+      dir.path,
       out,
-      format: 'jsonl',
-      fresh: false,
-      log: createLogger('silent'),
-      handleSignals: false,
-    });
+    );
     const rows = await readJsonl(out);
     const byPath = new Map(rows.map((r) => [new URL(r.url).pathname, r]));
     assert.equal(byPath.get('/')?.status, 200, 'the start page waited for robots.txt');

@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
-import { isTrawlError } from '../../src/core/errors.js';
 import type { TrawlError } from '../../src/core/errors.js';
 import { HttpFetcher } from '../../src/fetch/http/http-fetcher.js';
+import { failure } from '../support/expect-trawl-error.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -140,16 +140,6 @@ after(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
-
-async function failure(fn: () => Promise<unknown>): Promise<TrawlError> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(isTrawlError(err), `expected a TrawlError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the fetch to fail');
-}
 
 /** Runs `fn` while sampling external (Buffer) memory; returns the peak growth in bytes. */
 async function peakBufferGrowth(fn: () => Promise<unknown>): Promise<number> {

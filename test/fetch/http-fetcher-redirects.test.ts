@@ -3,10 +3,9 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { isTrawlError } from '../../src/core/errors.js';
-import type { TrawlError } from '../../src/core/errors.js';
 import type { RedirectDecision } from '../../src/fetch/fetcher.js';
 import { HttpFetcher } from '../../src/fetch/http/http-fetcher.js';
+import { failure } from '../support/expect-trawl-error.js';
 
 let server: http.Server;
 let base: string;
@@ -65,16 +64,6 @@ after(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
-
-async function failure(fn: () => Promise<unknown>): Promise<TrawlError> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(isTrawlError(err), `expected a TrawlError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the fetch to fail');
-}
 
 describe('HttpFetcher: redirects', () => {
   const fetcher = new HttpFetcher({ userAgent: 'TrawlTest/1.0' });

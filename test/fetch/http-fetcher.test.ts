@@ -3,9 +3,8 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { isTrawlError } from '../../src/core/errors.js';
-import type { TrawlError } from '../../src/core/errors.js';
 import { HttpFetcher } from '../../src/fetch/http/http-fetcher.js';
+import { failure } from '../support/expect-trawl-error.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -58,17 +57,6 @@ async function listen(handler: Handler): Promise<{ server: http.Server; base: st
 async function shut(s: http.Server): Promise<void> {
   s.closeAllConnections();
   await new Promise((resolve) => s.close(resolve));
-}
-
-/** Runs `fn` and returns the TrawlError it must throw. */
-async function failure(fn: () => Promise<unknown>): Promise<TrawlError> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.ok(isTrawlError(err), `expected a TrawlError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the fetch to fail');
 }
 
 before(async () => {
