@@ -327,7 +327,7 @@ export class Crawler {
         }
         // The robots.txt request is a contact with the host too: keep the gap after it.
         if (delayMs > 0)
-          await sleep(contactedAt + delayMs - this.deps.clock.now(), this.abort.signal);
+          await sleep(contactedAt + delayMs + 1 - this.deps.clock.now(), this.abort.signal);
       }
     }
     if (rules.isAllowed(req.url)) return null;

@@ -115,7 +115,8 @@ export class HostScheduler<T extends SchedulerItem> {
     state.inFlight--;
     this.inFlightCount--;
     if (contactedAt !== null && state.policy.delayMs > 0) {
-      state.nextAt = Math.max(state.nextAt, contactedAt + state.policy.delayMs);
+      // +1: the clock counts whole milliseconds, so a contact that ended at t+0.9 reads t.
+      state.nextAt = Math.max(state.nextAt, contactedAt + state.policy.delayMs + 1);
     }
     if (pausedUntil !== undefined) state.nextAt = Math.max(state.nextAt, pausedUntil);
     this.markReady(state);

@@ -63,12 +63,12 @@ describe('politeness', () => {
   test('--delay spaces every request to a host, robots.txt included', async () => {
     assert.equal(await crawl(plain, 120), PAGES);
     assert.equal(plain.requests.length, PAGES + 1);
-    // 2 ms of slack for timer and loopback jitter between client start and server arrival.
-    assert.ok(minGap(plain) >= 118, `min gap ${minGap(plain).toFixed(1)} ms`);
+    // The server's clock and ours may differ by a fraction of a millisecond.
+    assert.ok(minGap(plain) >= 119.5, `min gap ${minGap(plain).toFixed(1)} ms`);
   });
 
   test('robots.txt Crawl-delay raises the gap above --delay', async () => {
     assert.equal(await crawl(slowed, 50), PAGES);
-    assert.ok(minGap(slowed) >= 298, `min gap ${minGap(slowed).toFixed(1)} ms`);
+    assert.ok(minGap(slowed) >= 299.5, `min gap ${minGap(slowed).toFixed(1)} ms`);
   });
 });

@@ -115,8 +115,11 @@ export function frontierContract(name: string, makeHarness: () => Promise<Fronti
         const contactedAt = clock.now() - 100;
         await frontier.complete([{ kind: 'finished', url: a.url, ok: true, contactedAt }]);
         assert.deepEqual(await frontier.lease(10), [], 'gap after the last contact not over yet');
-        assert.equal(await frontier.nextDueAt(), contactedAt + 1_000);
+        // One millisecond of margin: the clock counts whole milliseconds.
+        assert.equal(await frontier.nextDueAt(), contactedAt + 1_001);
         clock.t = contactedAt + 1_000;
+        assert.deepEqual(await frontier.lease(10), []);
+        clock.t = contactedAt + 1_001;
         assert.deepEqual(
           (await frontier.lease(10)).map((r) => r.url),
           ['http://a.test/2'],
