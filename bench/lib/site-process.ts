@@ -4,9 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { SiteServerStats } from '../site/site-server.js';
+import { firstLine } from './first-line.js';
 
 export interface SiteProcessOptions {
   pages: number;
@@ -52,24 +52,7 @@ export async function startSiteProcess(options: SiteProcessOptions): Promise<Sit
   const exited = once(child, 'exit');
   exited.catch(() => undefined); // a spawn error surfaces through the race below or stop()
 
-  const lines = createInterface({ input: child.stdout });
-  const first = await Promise.race([
-    once(lines, 'line').then(([line]) => String(line)),
-    exited.then(([code]) => {
-      throw new Error(`site server exited with code ${String(code)} before listening`);
-    }),
-    new Promise<never>((_, reject) =>
-      setTimeout(
-        () => reject(new Error('site server did not start in time')),
-        START_TIMEOUT_MS,
-      ).unref(),
-    ),
-  ]).catch((err: unknown) => {
-    child.kill('SIGKILL');
-    throw err;
-  });
-  lines.close();
-  child.stdout.resume();
+  const first = await firstLine(child, exited, 'site server', START_TIMEOUT_MS);
   const info = JSON.parse(first) as { url: string; pid: number };
 
   const get = async (path: string): Promise<SiteServerStats> => {

@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { createSiteModel } from '../../site/site-model.js';
 import { checkOutputFile } from '../output-check.js';
 import { nodeEntry } from '../paths.js';
 import type { ServerCounts, SiteUnderTest } from '../site-under-test.js';
+import { firstLine } from '../../lib/first-line.js';
 
 export interface MultiHostSiteOptions {
   hosts: number;
@@ -57,24 +57,7 @@ export function createMultiHostSite(o: MultiHostSiteOptions): SiteUnderTest {
       );
       const exited = once(child, 'exit');
       exited.catch(() => undefined);
-      const lines = createInterface({ input: child.stdout });
-      const first = await Promise.race([
-        once(lines, 'line').then(([l]) => String(l)),
-        exited.then(([code]) => {
-          throw new Error(`multi-host server exited with ${String(code)} before listening`);
-        }),
-        new Promise<never>((_, reject) =>
-          setTimeout(
-            () => reject(new Error('multi-host server did not start')),
-            START_TIMEOUT_MS,
-          ).unref(),
-        ),
-      ]).catch((err: unknown) => {
-        child.kill('SIGKILL');
-        throw err;
-      });
-      lines.close();
-      child.stdout.resume();
+      const first = await firstLine(child, exited, 'multi-host server', START_TIMEOUT_MS);
       const info = JSON.parse(first) as { urls: string[]; pid: number };
       const origin = info.urls[0] as string;
       return {
