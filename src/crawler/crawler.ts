@@ -60,13 +60,12 @@ export interface CrawlCounters {
   failed: number;
   retries: number;
   bytes: number;
-  inFlight: number;
 }
 
 export type StopMode = 'drain' | 'abort';
 
 export class Crawler {
-  readonly counters: CrawlCounters = { succeeded: 0, failed: 0, retries: 0, bytes: 0, inFlight: 0 };
+  readonly counters: CrawlCounters = { succeeded: 0, failed: 0, retries: 0, bytes: 0 };
   private readonly abort = new AbortController();
   private stopping = false;
   private wakeUp: (() => void) | null = null;
@@ -131,7 +130,6 @@ export class Crawler {
         }
         free -= leases.length;
       }
-      this.counters.inFlight = tasks.size;
       if (tasks.size === 0 && (this.stopping || this.budget() <= 0)) break;
       // Default: sleep until a task completes.
       let waitMs = Infinity;
@@ -150,7 +148,6 @@ export class Crawler {
       await this.waitForWake(waitMs);
     }
     await Promise.allSettled(tasks);
-    this.counters.inFlight = 0;
     if (this.fatal !== null) throw this.fatal;
   }
 
@@ -187,43 +184,49 @@ export class Crawler {
     });
   }
 
-  /** One leased URL, start to finish. Request failures are recorded, never thrown. */
+  /**
+   * One leased URL, start to finish. Request failures are recorded, never thrown; what
+   * does throw (the store or frontier failing) ends the crawl.
+   */
   private async process(req: CrawlRequest): Promise<void> {
     const { fetcher, clock } = this.deps;
     const signal = this.abort.signal;
-    let startedAt = clock.now();
+    if (this.deps.robots !== null) {
+      const blocked = await this.checkRobots(req);
+      if (blocked === 'later') return;
+      if (blocked) return this.finish(req, blocked, null, null);
+    }
+    const startedAt = clock.now();
+    let res: FetchResponse;
     try {
-      if (this.deps.robots !== null) {
-        const blocked = await this.checkRobots(req);
-        if (blocked === 'later') return;
-        if (blocked) return await this.finish(req, blocked, null, null);
-        startedAt = clock.now();
-      }
-      const res = await fetcher.fetch(req.url, {
+      res = await fetcher.fetch(req.url, {
         signal,
         onRedirect: (target) => this.onRedirect(target),
       });
-      this.counters.bytes += res.wireBytes;
-      await this.handleResponse(req, res, clock.now());
     } catch (err) {
-      if (signal.aborted) {
-        await this.deps.frontier.complete([{ kind: 'release', url: req.url }]);
-        return;
-      }
-      const contactedAt = clock.now();
-      const e = isTrawlError(err)
-        ? err
-        : new TrawlError('network', `unexpected fetch failure: ${(err as Error).message}`, {
-            cause: err,
-          });
-      if (e.retryable && (await this.retryLater(req, contactedAt, e.status ?? null, null))) return;
-      const record = failureRecord(req, startedAt, e.code, e.message, {
-        status: e.status,
-        finalUrl: e.finalUrl,
-      });
-      // Stopped at a redirect to a URL crawled under its own name: not a failure.
-      await this.finish(req, record, null, contactedAt, e.code === 'redirect_known');
+      return this.fetchFailed(req, err, startedAt);
     }
+    this.counters.bytes += res.wireBytes;
+    await this.handleResponse(req, res, clock.now());
+  }
+
+  private async fetchFailed(req: CrawlRequest, err: unknown, startedAt: number): Promise<void> {
+    if (this.abort.signal.aborted) {
+      return this.deps.frontier.complete([{ kind: 'release', url: req.url }]);
+    }
+    const contactedAt = this.deps.clock.now();
+    const e = isTrawlError(err)
+      ? err
+      : new TrawlError('network', `unexpected fetch failure: ${(err as Error).message}`, {
+          cause: err,
+        });
+    if (e.retryable && (await this.retryLater(req, contactedAt, e.status ?? null, null))) return;
+    const record = failureRecord(req, startedAt, e.code, e.message, {
+      status: e.status,
+      finalUrl: e.finalUrl,
+    });
+    // Stopped at a redirect to a URL crawled under its own name: not a failure.
+    await this.finish(req, record, null, contactedAt, e.code === 'redirect_known');
   }
 
   private async handleResponse(
