@@ -124,9 +124,6 @@ export class WorkerPageParser implements PageParser {
     this.slots = [];
     const err = closedError();
     for (const slot of slots) this.rejectAll(slot, err);
-    // An unref'd worker's exit does not hold the event loop: ref it until it is gone, or
-    // awaiting close() can outlive the loop.
-    for (const slot of slots) slot.worker.ref();
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
@@ -166,10 +163,9 @@ export class WorkerPageParser implements PageParser {
       if (slot.worker !== worker || this.closed) return;
       this.onWorkerDeath(slot, code);
     });
-    // An idle worker must not keep a finished crawl's process alive; it is ref'd again
-    // whenever it has jobs in flight (see post() and settle()). After the listeners:
-    // adding a 'message' listener refs the worker's port again.
-    worker.unref();
+    // Workers stay ref'd until close(): whoever creates the pool closes it. (Unref'ing
+    // idle workers let a forgotten pool exit, but awaiting a job or close() on an unref'd
+    // worker could leave the event loop with nothing holding it: seen as a flaky test.)
   }
 
   private onWorkerDeath(slot: Slot, code: number): void {
@@ -203,7 +199,6 @@ export class WorkerPageParser implements PageParser {
   private post(slot: Slot): void {
     const outbox = slot.outbox;
     slot.outbox = [];
-    if (slot.inFlight.size === 0) slot.worker.ref();
     for (let from = 0; from < outbox.length; from += this.maxBatch) {
       const batch = outbox.slice(from, from + this.maxBatch);
       const jobs: WireJob[] = [];
@@ -233,7 +228,6 @@ export class WorkerPageParser implements PageParser {
         }
       }
     }
-    if (slot.inFlight.size === 0) slot.worker.unref();
   }
 
   private settle(slot: Slot, results: WireResult[]): void {
@@ -249,7 +243,6 @@ export class WorkerPageParser implements PageParser {
         );
       }
     }
-    if (slot.inFlight.size === 0) slot.worker.unref();
   }
 
   private rejectAll(slot: Slot, err: Error): void {
@@ -257,7 +250,6 @@ export class WorkerPageParser implements PageParser {
     slot.inFlight.clear();
     slot.outbox = [];
     for (const p of pending) p.reject(err);
-    slot.worker.unref();
   }
 }
 

@@ -262,7 +262,7 @@ describe('WorkerPageParser', { timeout: 60_000 }, () => {
     await pending;
   });
 
-  test('an idle pool does not keep the process alive; a busy one does', async () => {
+  test('a pool keeps the process alive for its jobs, and close() lets it exit', async () => {
     const moduleUrl = new URL(`worker-page-parser${EXT}`, SRC).href;
     const script = `
       const { WorkerPageParser } = await import(${JSON.stringify(moduleUrl)});
@@ -273,7 +273,8 @@ describe('WorkerPageParser', { timeout: 60_000 }, () => {
       });
       const body = Buffer.from('<title>parsed before exit</title>');
       parser.parse({ url: 'https://a.example/', body, contentType: null })
-        .then((page) => console.log(page.title));
+        .then((page) => console.log(page.title))
+        .finally(() => parser.close());
     `;
     const args = [
       ...(EXT === '.ts' ? ['--import', 'tsx'] : []),
