@@ -42,7 +42,9 @@ export function registerDemoCommand(program: Command): void {
           progressIntervalMs: reporter.intervalMs,
         });
         reporter.clear();
-        process.stderr.write(summaryText(summary, flags.out, dataDir));
+        process.stderr.write(
+          summaryText(summary, flags.out, `${dataDir} (temporary, removed at exit)`),
+        );
         const rows = (await readFile(flags.out, 'utf8')).trim().split('\n').slice(0, 8);
         process.stdout.write('\nFirst pages of the output:\n');
         for (const line of rows) {
