@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import type { TrawlError } from '../../src/core/errors.js';
 import { HttpFetcher } from '../../src/fetch/http/http-fetcher.js';
 import { failure } from '../support/expect-trawl-error.js';
+import { listen, shut } from '../support/loopback-server.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -126,20 +125,14 @@ let server: http.Server;
 let base: string;
 
 before(async () => {
-  server = http.createServer((req, res) => {
+  ({ server, base } = await listen((req, res) => {
     const route = routes[req.url ?? ''];
     if (route) route(req, res);
     else res.writeHead(500).end('no route');
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }));
 });
 
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+after(() => shut(server));
 
 /** Runs `fn` while sampling external (Buffer) memory; returns the peak growth in bytes. */
 async function peakBufferGrowth(fn: () => Promise<unknown>): Promise<number> {

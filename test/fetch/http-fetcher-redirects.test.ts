@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { RedirectDecision } from '../../src/fetch/fetcher.js';
 import { HttpFetcher } from '../../src/fetch/http/http-fetcher.js';
 import { failure } from '../support/expect-trawl-error.js';
+import { listen, shut } from '../support/loopback-server.js';
 
 let server: http.Server;
 let base: string;
@@ -53,17 +52,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
 }
 
 before(async () => {
-  server = http.createServer(handle);
+  ({ server, base } = await listen(handle));
   server.on('connection', () => connections++);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-after(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+after(() => shut(server));
 
 describe('HttpFetcher: redirects', () => {
   const fetcher = new HttpFetcher({ userAgent: 'TrawlTest/1.0' });

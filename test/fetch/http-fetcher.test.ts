@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { HttpFetcher } from '../../src/fetch/http/http-fetcher.js';
 import { failure } from '../support/expect-trawl-error.js';
+import { listen, shut } from '../support/loopback-server.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -46,18 +45,6 @@ const routes: Record<string, Handler> = {
 
 let server: http.Server;
 let base: string;
-
-async function listen(handler: Handler): Promise<{ server: http.Server; base: string }> {
-  const s = http.createServer(handler);
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  return { server: s, base: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
-}
-
-async function shut(s: http.Server): Promise<void> {
-  s.closeAllConnections();
-  await new Promise((resolve) => s.close(resolve));
-}
 
 before(async () => {
   ({ server, base } = await listen((req, res) => {
