@@ -9,6 +9,7 @@ import { roundLine } from '../harness-context.js';
 import { PEER_SYSTEMS } from '../peer-systems.js';
 import type { PeersReport, SiteResult, SystemResult } from '../report/peers-report.js';
 import { summarizeSystem } from '../report/peers-report.js';
+import { count, countSpread, fixed } from '../report/format.js';
 import { runSystemOnce } from '../run-system.js';
 import { createMultiHostSite } from '../sites/multi-host-site.js';
 import { summarize } from '../../lib/summarize.js';
@@ -115,11 +116,11 @@ export function politenessMarkdown(report: PeersReport): string {
     const pps = sum.pagesPerSecond;
     out.push(
       `| ${s.label} | ${s.tuning?.concurrency ?? 'default'} | ` +
-        `${pps ? `${pps.median.toFixed(0)} (${pps.min.toFixed(0)}–${pps.max.toFixed(0)})` : 'n/a'} | ` +
-        `${sum.fetched?.median ?? 'n/a'} / ${sum.delivered?.median ?? 'n/a'}${sum.complete ? '' : ' ⚠'} | ` +
-        `${minAll?.min.toFixed(1) ?? 'n/a'} / ${minPages?.min.toFixed(1) ?? 'n/a'} | ` +
-        `${medHost?.median.toFixed(1) ?? 'n/a'} | ${below} | ` +
-        `${sum.cpuSeconds?.median.toFixed(1) ?? 'n/a'} | ${sum.peakRssMB?.median.toFixed(0) ?? 'n/a'} |`,
+        `${countSpread(pps)} | ` +
+        `${count(sum.fetched?.median)} / ${count(sum.delivered?.median)}${sum.complete ? '' : ' ⚠'} | ` +
+        `${fixed(minAll?.min, 1)} / ${fixed(minPages?.min, 1)} | ` +
+        `${fixed(medHost?.median, 1)} | ${count(below)} | ` +
+        `${fixed(sum.cpuSeconds?.median, 1)} | ${count(sum.peakRssMB?.median)} |`,
     );
   }
   if (site.systems.some((s) => s.id.startsWith('crawlee') && s.rounds.length > 0)) {

@@ -11,6 +11,7 @@ import { PEER_SYSTEMS } from '../peer-systems.js';
 import type { SiteResult, SystemResult } from '../report/peers-report.js';
 import { summarizeSystem } from '../report/peers-report.js';
 import type { PeersReport } from '../report/peers-report.js';
+import { count as n, countSpread, fixed } from '../report/format.js';
 import { runSystemOnce } from '../run-system.js';
 import type { SiteUnderTest } from '../site-under-test.js';
 import { createSyntheticSite } from '../sites/synthetic-site.js';
@@ -99,18 +100,12 @@ export function scaleMarkdown(report: PeersReport): string {
       const rss = sum.peakRssMB;
       out.push(
         `| ${n(site.expectedPages)} | ${s.label} | ${s.tuning?.concurrency ?? 'default'} | ` +
-          `${pps ? `${n(pps.median)} (${n(pps.min)}–${n(pps.max)})` : 'n/a'} | ` +
-          `${n(sum.delivered?.median)}${sum.complete ? '' : ' ⚠'} | ${sum.cpuSeconds?.median.toFixed(1) ?? 'n/a'} | ` +
-          `${rss ? `${n(rss.median)} (${n(rss.min)}–${n(rss.max)})` : 'n/a'} | ` +
+          `${countSpread(pps)} | ` +
+          `${n(sum.delivered?.median)}${sum.complete ? '' : ' ⚠'} | ${fixed(sum.cpuSeconds?.median, 1)} | ` +
+          `${countSpread(rss)} | ` +
           `${rss ? ((rss.median * 1000) / site.expectedPages).toFixed(1) : 'n/a'} |`,
       );
     }
   }
   return out.join('\n') + '\n';
-}
-
-function n(x: number | null | undefined): string {
-  return x === null || x === undefined || !Number.isFinite(x)
-    ? 'n/a'
-    : Math.round(x).toLocaleString('en-US');
 }

@@ -3,8 +3,8 @@
  * of every system (median and min–max over rounds; server-side and delivered page counts),
  * the server's own ceiling, and the ratios the issue's targets are stated in.
  */
-import type { Spread } from '../../lib/summarize.js';
 import { profileMarkdown } from './cpu-profile-summary.js';
+import { count as n, countSpread as spread, fixed } from './format.js';
 import { summarizeSystem } from './peers-report.js';
 import type { PeersReport, SiteResult, SystemResult, SystemSummary } from './peers-report.js';
 
@@ -127,19 +127,4 @@ function concurrencyCell(s: SystemResult): string {
     .map((x) => `${x.concurrency}: ${n(x.pagesPerSecond)}${x.complete ? '' : '⚠'}`)
     .join(', ');
   return `**${used}** (tried ${tried} pages/s)`;
-}
-
-function spread(s: Spread | null): string {
-  if (s === null) return 'n/a';
-  return s.min === s.max ? n(s.median) : `${n(s.median)} (${n(s.min)}–${n(s.max)})`;
-}
-
-function n(x: number | null | undefined): string {
-  return x === null || x === undefined || !Number.isFinite(x)
-    ? 'n/a'
-    : Math.round(x).toLocaleString('en-US');
-}
-
-function fixed(x: number | null | undefined, digits: number): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
 }
