@@ -19,6 +19,18 @@ export function fixed(x: number | null | undefined, digits: number): string {
 
 /** A median and its range over rounds as counts: `2,894 (2,371–3,187)`, or one figure. */
 export function countSpread(s: Spread | null | undefined): string {
+  return medianAndRange(s, count);
+}
+
+/** A median and its range over rounds with `digits` decimals: `8.2 (7.6–10.3)`. */
+export function fixedSpread(s: Spread | null | undefined, digits: number): string {
+  return medianAndRange(s, (x) => fixed(x, digits));
+}
+
+function medianAndRange(s: Spread | null | undefined, format: (x: number) => string): string {
   if (s === null || s === undefined) return 'n/a';
-  return s.min === s.max ? count(s.median) : `${count(s.median)} (${count(s.min)}–${count(s.max)})`;
+  const median = format(s.median);
+  const min = format(s.min);
+  const max = format(s.max);
+  return min === max ? median : `${median} (${min}–${max})`;
 }

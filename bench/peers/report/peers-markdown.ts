@@ -4,7 +4,7 @@
  * the server's own ceiling, and the ratios the issue's targets are stated in.
  */
 import { profileMarkdown } from './cpu-profile-summary.js';
-import { count as n, countSpread as spread, fixed } from './format.js';
+import { count as n, countSpread as spread, fixedSpread } from './format.js';
 import { summarizeSystem } from './peers-report.js';
 import type { PeersReport, SiteResult, SystemResult, SystemSummary } from './peers-report.js';
 
@@ -51,7 +51,7 @@ function siteSection(site: SiteResult): string[] {
   const summaries = new Map(site.systems.map((s) => [s.id, summarizeSystem(s)]));
   const trawl = summaries.get('trawl')?.pagesPerSecond?.median ?? null;
   out.push(
-    '| System | Concurrency | Pages/s delivered, median (min–max) | Pages fetched (server) / delivered, median | CPU s, median | Peak RSS MB, median | Trawl is … × faster |',
+    '| System | Concurrency | Pages/s delivered, median (min–max) | Pages fetched (server) / delivered, median | CPU s, median (min–max) | Peak RSS MB, median (min–max) | Trawl is … × faster |',
     '|---|---|---|---|---|---|---|',
   );
   for (const s of site.systems) {
@@ -66,7 +66,7 @@ function siteSection(site: SiteResult): string[] {
     out.push(
       `| ${s.label} | ${concurrencyCell(s)} | ${spread(pps)} | ` +
         `${n(sum.fetched?.median)} / ${n(sum.delivered?.median)}${sum.complete ? '' : ' ⚠'} | ` +
-        `${fixed(sum.cpuSeconds?.median, 1)} | ${fixed(sum.peakRssMB?.median, 0)} | ` +
+        `${fixedSpread(sum.cpuSeconds, 1)} | ${spread(sum.peakRssMB)} | ` +
         `${s.id === 'trawl' ? '—' : ratio} |`,
     );
   }
