@@ -12,6 +12,7 @@ import { PEER_SYSTEMS } from '../peer-systems.js';
 import type { PeerSystem } from '../peer-systems.js';
 import type { SiteResult, SystemResult } from '../report/peers-report.js';
 import { runSystemOnce } from '../run-system.js';
+import { measureRound } from './measured-round.js';
 import { measureServerCeiling } from '../server-ceiling.js';
 import type { SiteUnderTest } from '../site-under-test.js';
 import { createRealDocsSite, realSiteMissing } from '../sites/real-docs-site.js';
@@ -120,16 +121,10 @@ export async function runCompareMode(
     for (let round = 1; round <= o.rounds; round++) {
       for (const s of runnable) {
         if (ctx.signal.aborted) break;
-        const r = await runSystemOnce(s, site, {
-          round,
-          concurrency: tuning.get(s.id)?.concurrency ?? null,
+        const slot = result.systems.find((x) => x.id === s.id) as SystemResult;
+        const r = await measureRound(ctx, s, site, slot, round, {
           maxPages: site.name === 'real' ? o.realMaxPages : null,
-          tmpRoot: ctx.tmpRoot,
-          timeoutMs: ctx.timeoutMs,
-          keep: ctx.keep,
-          signal: ctx.signal,
         });
-        (result.systems.find((x) => x.id === s.id) as SystemResult).rounds.push(r);
         ctx.log(roundLine(`  [${site.name} ${round}/${o.rounds}]`, r));
       }
     }

@@ -10,7 +10,7 @@ import { PEER_SYSTEMS } from '../peer-systems.js';
 import type { PeersReport, SiteResult, SystemResult } from '../report/peers-report.js';
 import { summarizeSystem } from '../report/peers-report.js';
 import { count, countSpread, fixed } from '../report/format.js';
-import { runSystemOnce } from '../run-system.js';
+import { measureRound } from './measured-round.js';
 import { createMultiHostSite } from '../sites/multi-host-site.js';
 import { summarize } from '../../lib/summarize.js';
 
@@ -65,16 +65,7 @@ export async function runPolitenessMode(
     for (const s of systems) {
       const slot = result.systems.find((x) => x.id === s.id) as SystemResult;
       if (slot.skipped !== null || ctx.signal.aborted) continue;
-      const r = await runSystemOnce(s, site, {
-        round,
-        concurrency: slot.tuning?.concurrency ?? null,
-        delayMs: o.delayMs,
-        tmpRoot: ctx.tmpRoot,
-        timeoutMs: ctx.timeoutMs,
-        keep: ctx.keep,
-        signal: ctx.signal,
-      });
-      slot.rounds.push(r);
+      const r = await measureRound(ctx, s, site, slot, round, { delayMs: o.delayMs });
       const g = r.server.gaps;
       ctx.log(
         roundLine(`  [politeness ${round}/${o.rounds}]`, r) +

@@ -12,7 +12,7 @@ import type { SiteResult, SystemResult } from '../report/peers-report.js';
 import { summarizeSystem } from '../report/peers-report.js';
 import type { PeersReport } from '../report/peers-report.js';
 import { count as n, countSpread, fixed } from '../report/format.js';
-import { runSystemOnce } from '../run-system.js';
+import { measureRound } from './measured-round.js';
 import type { SiteUnderTest } from '../site-under-test.js';
 import { createSyntheticSite } from '../sites/synthetic-site.js';
 
@@ -60,15 +60,7 @@ export async function runScaleMode(ctx: HarnessContext, o: ScaleOptions): Promis
       for (const s of systems) {
         const slot = (results[i] as SiteResult).systems.find((x) => x.id === s.id) as SystemResult;
         if (slot.skipped !== null || ctx.signal.aborted) continue;
-        const r = await runSystemOnce(s, site, {
-          round,
-          concurrency: slot.tuning?.concurrency ?? null,
-          tmpRoot: ctx.tmpRoot,
-          timeoutMs: ctx.timeoutMs,
-          keep: ctx.keep,
-          signal: ctx.signal,
-        });
-        slot.rounds.push(r);
+        const r = await measureRound(ctx, s, site, slot, round);
         ctx.log(roundLine(`  [${site.name} ${round}/${o.rounds}]`, r));
       }
     }
