@@ -42,7 +42,17 @@ export default tseslint.config(
   },
   {
     files: ['src/core/**/*.ts'],
-    rules: restrict(['../*', '!../core', '!../core/*'], 'src/core imports nothing else in src'),
+    rules: restrict(
+      [
+        ...coreOnly.map((d) => `**/${d}/*`),
+        '**/crawler/*',
+        '**/cli/*',
+        '**/main/*',
+        '**/api/*',
+        '**/backends/**',
+      ],
+      'src/core imports nothing else in src',
+    ),
   },
   ...coreOnly.map((dir) => ({
     files: [`src/${dir}/**/*.ts`],
@@ -60,11 +70,18 @@ export default tseslint.config(
     ),
   })),
   {
+    files: ['src/backends/**/*.ts'],
+    rules: restrict(
+      ['**/crawler/*', '**/cli/*', '**/main/*', '**/api/*'],
+      'src/backends implement ports; they are chosen and wired in src/main',
+    ),
+  },
+  {
     files: ['src/crawler/**/*.ts'],
     rules: restrict(
       [
-        '**/storage/sqlite/*',
-        '**/storage/postgres/*',
+        '**/backends/*',
+        '**/backends/**',
         '**/queue/*',
         '**/fetch/http/*',
         '**/fetch/browser/*',

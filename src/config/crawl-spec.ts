@@ -59,7 +59,12 @@ export const crawlSpecSchema = z.object({
   /** A Retry-After longer than this fails the page instead of waiting, ms. */
   maxRetryAfterMs: count(0).default(600_000),
   connectTimeoutMs: count(1).default(10_000),
-  headersTimeoutMs: count(1).default(30_000),
+  /**
+   * Deadline from sending a request to its response's first byte (the headers), ms.
+   * Shorter than the whole-fetch deadline: a server that never answers holds its host's
+   * politeness slot this long per attempt, not totalTimeoutMs.
+   */
+  firstByteTimeoutMs: count(1).default(15_000),
   /** Longest silence between two body chunks, ms. */
   bodyTimeoutMs: count(1).default(30_000),
   /** Deadline for one fetch including redirects and body, ms. */
@@ -69,6 +74,11 @@ export const crawlSpecSchema = z.object({
   maxRedirects: count(0).max(50).default(10),
   /** Keep each page's decoded body in the store. */
   storeBody: z.boolean().default(false),
+  /**
+   * How long a lease lasts without renewal, ms. Workers renew their leases every third
+   * of it; a worker that dies (or stalls longer) gives its URLs back after this long.
+   */
+  leaseMs: count(1_000).max(3_600_000).default(30_000),
   /** Parse worker threads; 0 parses on the main thread. null: cores - 1 (at least 1). */
   parseWorkers: count(0).max(64).nullable().default(null),
 });

@@ -4,20 +4,6 @@
  */
 import type { ErrorCode } from './errors.js';
 
-/** A URL the frontier hands out to be fetched. */
-export interface CrawlRequest {
-  /** Canonical URL (see core/url/canonicalize.ts). Also the dedup key. */
-  url: string;
-  /** Lower-cased host (with port when not the scheme's default). Politeness is per host. */
-  host: string;
-  /** Link distance from a seed (seeds are 0). */
-  depth: number;
-  /** Higher first. The default ordering is breadth-first: priority = -depth. */
-  priority: number;
-  /** Fetch attempts already made (0 on the first try). */
-  attempts: number;
-}
-
 /** A link found on a page, already canonical and in scope, to be added to the frontier. */
 export interface DiscoveredLink {
   url: string;

@@ -1,7 +1,15 @@
 /** Builds the stored PageRecord from what happened to one request. */
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '../core/errors.js';
-import type { CrawlRequest, FetchResponse, PageRecord, ParsedPage } from '../core/types.js';
+import type { FetchResponse, PageRecord, ParsedPage } from '../core/types.js';
+
+/** What a record is about: the URL a lease is for (a Lease has these fields). */
+export interface RecordSubject {
+  url: string;
+  depth: number;
+  /** Attempts made before this one. */
+  attempts: number;
+}
 
 /** Response headers kept with each page: what recrawls, audits and exports need. */
 const KEPT_HEADERS = [
@@ -28,7 +36,7 @@ export function keptHeaders(headers: Record<string, string>): Record<string, str
 }
 
 export function successRecord(
-  req: CrawlRequest,
+  req: RecordSubject,
   res: FetchResponse,
   parsed: ParsedPage | null,
   error: { code: ErrorCode; message: string } | null,
@@ -59,7 +67,7 @@ export function successRecord(
 }
 
 export function failureRecord(
-  req: CrawlRequest,
+  req: RecordSubject,
   at: number,
   code: ErrorCode,
   message: string,

@@ -19,6 +19,14 @@ export interface FetchOptions {
   onRedirect?: (target: string, from: string) => RedirectDecision | Promise<RedirectDecision>;
   /** Overrides the fetcher's maxRedirects for this request. */
   maxRedirects?: number;
+  /**
+   * 'follow' (default): redirects are followed inside the fetch. 'manual': a redirect
+   * response (301/302/303/307/308 with a Location) is returned as it is, with an empty
+   * body, so the caller can schedule the next hop itself (through the host's politeness).
+   */
+  redirect?: 'follow' | 'manual';
+  /** Canonicalisation of redirect targets: sort query parameters. @default true */
+  sortQuery?: boolean;
   /** Overrides the fetcher's maxBodyBytes for this request. */
   maxBodyBytes?: number;
   /**

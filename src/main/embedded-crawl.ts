@@ -2,25 +2,27 @@
  * Composition root of the embedded default: one process, SQLite in the data dir.
  * Reads the validated spec, picks the adapters, owns start-up and shutdown.
  */
-import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { CrawlSpec } from '../config/crawl-spec.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { UsageError } from '../core/errors.js';
-import { canonicalize, type CanonicalUrl } from '../core/url/canonicalize.js';
+import type { CanonicalUrl } from '../core/url/canonicalize.js';
 import { createLinkFilter, type LinkFilterSpec } from '../core/url/link-filter.js';
 import { Crawler } from '../crawler/crawler.js';
-import { HttpFetcher } from '../fetch/http/http-fetcher.js';
 import type { Frontier } from '../frontier/frontier.js';
-import { InlinePageParser } from '../parse/inline-page-parser.js';
-import type { PageParser, PageParserOptions } from '../parse/page-parser.js';
-import { WorkerPageParser } from '../parse/worker-page-parser.js';
 import type { PageStore } from '../storage/page-store.js';
-import { openSqliteDatabase, type SqliteDatabase } from '../storage/sqlite/sqlite-database.js';
-import { openSqliteFrontier } from '../storage/sqlite/sqlite-frontier.js';
-import { createSqlitePageStore } from '../storage/sqlite/sqlite-page-store.js';
-import { createRobotsSource } from './robots-source.js';
-import { seedFromSitemaps } from './sitemap-seeds.js';
+import { openSqliteDatabase, type SqliteDatabase } from '../backends/sqlite/sqlite-database.js';
+import { openSqliteFrontier } from '../backends/sqlite/sqlite-frontier.js';
+import { createSqlitePageStore } from '../backends/sqlite/sqlite-page-store.js';
+import {
+  canonicalSeeds,
+  crawlerOptions,
+  createFetcher,
+  createParser,
+  frontierSettings,
+  seedOrigins,
+} from './job-parts.js';
+
+export { canonicalSeeds } from './job-parts.js';
 
 export interface EmbeddedCrawl {
   readonly crawler: Crawler;
@@ -39,22 +41,8 @@ export interface EmbeddedCrawlOptions {
   clock?: Clock;
 }
 
-/** Parses the seeds, failing with every bad one named. */
-export function canonicalSeeds(seeds: string[], sortQuery: boolean): CanonicalUrl[] {
-  const bad: string[] = [];
-  const out: CanonicalUrl[] = [];
-  for (const seed of seeds) {
-    const url = canonicalize(seed, undefined, { sortQuery });
-    if (url === null) bad.push(seed);
-    else out.push(url);
-  }
-  if (bad.length > 0) {
-    throw new UsageError(
-      `not a valid http(s) URL: ${bad.map((b) => JSON.stringify(b)).join(', ')} (did you forget "https://"?)`,
-    );
-  }
-  return out;
-}
+/** One process is the whole cluster: an idle loop only waits for its own commits. */
+const EMBEDDED_IDLE_POLL_MS = 1_000;
 
 export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<EmbeddedCrawl> {
   const { spec, log } = options;
@@ -68,10 +56,9 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
   try {
     const database = openSqliteDatabase(options.dataDir);
     closers.push(() => database.close());
-    const seedHosts = rememberSeedHosts(database, seeds);
     const filterSpec: LinkFilterSpec = {
       scope: spec.scope,
-      seedHosts,
+      seedHosts: rememberSeedHosts(database, seeds),
       include: spec.include,
       exclude: spec.exclude,
     };
@@ -79,75 +66,29 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
 
     const frontier = await openSqliteFrontier(database, {
       clock,
-      hostDefaults: {
-        delayMs: spec.delayMs,
-        maxInFlight: spec.hostConcurrency ?? (spec.delayMs > 0 ? 1 : spec.concurrency),
-      },
+      settings: frontierSettings(spec),
     });
     closers.push(() => frontier.close());
     const store = createSqlitePageStore(database);
     closers.push(() => store.close());
-
-    const fetcher = new HttpFetcher({
-      userAgent: spec.userAgent,
-      connectTimeoutMs: spec.connectTimeoutMs,
-      headersTimeoutMs: spec.headersTimeoutMs,
-      bodyTimeoutMs: spec.bodyTimeoutMs,
-      totalTimeoutMs: spec.totalTimeoutMs,
-      maxBodyBytes: spec.maxBodyBytes,
-      maxRedirects: spec.maxRedirects,
-      connectionsPerOrigin: Math.min(spec.concurrency, 256),
-    });
+    const fetcher = createFetcher(spec);
     closers.push(() => fetcher.close());
-
-    const parserOptions: PageParserOptions = {
-      linkFilter: filterSpec,
-      respectNofollow: spec.respectNofollow,
-      sortQuery: spec.sortQuery,
-      // The crawler adds every link it asks for, so links already returned can be
-      // dropped before they cross the thread boundary.
-      dedupLinks: true,
-    };
-    const workers = spec.parseWorkers ?? Math.max(1, availableParallelism() - 1);
-    const parser: PageParser =
-      workers === 0
-        ? new InlinePageParser(parserOptions)
-        : new WorkerPageParser({ ...parserOptions, workers });
+    const parser = createParser(spec, filterSpec);
     closers.push(() => parser.close());
 
-    const robots = spec.robots
-      ? createRobotsSource(fetcher, spec.userAgent, clock, spec.robotsRetryMs)
-      : null;
-
-    let newSeeds = await frontier.add(
+    const newSeeds = await frontier.add(
       seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })),
     );
-    if (spec.sitemaps) {
-      newSeeds += await seedFromSitemaps({
-        seeds,
-        frontier,
-        fetcher,
-        robots,
-        linkFilter,
-        sortQuery: spec.sortQuery,
-        log,
-      });
-    }
+    if (spec.sitemaps) await frontier.addSitemapSources(seedOrigins(seeds));
 
-    const crawler = new Crawler(
-      {
-        concurrency: spec.concurrency,
-        maxPages: spec.maxPages,
-        maxDepth: spec.maxDepth,
-        delayMs: spec.delayMs,
-        storeBody: spec.storeBody,
-        maxRetries: spec.maxRetries,
-        retryBaseMs: spec.retryBaseMs,
-        retryMaxMs: spec.retryMaxMs,
-        maxRetryAfterMs: spec.maxRetryAfterMs,
-      },
-      { frontier, store, fetcher, parser, robots, linkFilter, clock, log },
-    );
+    const crawler = new Crawler(crawlerOptions(spec, spec.concurrency, EMBEDDED_IDLE_POLL_MS), {
+      frontier,
+      fetcher,
+      parser,
+      linkFilter,
+      clock,
+      log,
+    });
     return { crawler, frontier, store, newSeeds, close: closeAll };
   } catch (err) {
     await closeAll();

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { CrawlSpec } from '../config/crawl-spec.js';
 import type { FrontierStats } from '../frontier/frontier.js';
 import { writeExport, type ExportFormat } from '../storage/export/write-export.js';
-import { DATABASE_FILE } from '../storage/sqlite/sqlite-database.js';
+import { DATABASE_FILE } from '../backends/sqlite/sqlite-database.js';
 import { openEmbeddedCrawl } from './embedded-crawl.js';
 
 export interface RunCrawlOptions {

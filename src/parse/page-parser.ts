@@ -8,7 +8,7 @@ import type { LinkFilterSpec } from '../core/url/link-filter.js';
 export interface ParseJob {
   /** The URL the body came from (the final URL after redirects): the base for relative links. */
   url: string;
-  /** Raw (content-decoded) body bytes. May be transferred to a worker: do not reuse after. */
+  /** Raw (content-decoded) body bytes. The parser reads them until it answers: do not modify them meanwhile. */
   body: Buffer;
   /** The Content-Type header, if any (for its charset parameter). */
   contentType: string | null;

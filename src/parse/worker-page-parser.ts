@@ -9,6 +9,11 @@
  *
  * With `dedupLinks`, each worker remembers the links it returned: a link can come back
  * once per worker, never more (short of the memory bound, see MAX_REMEMBERED_LINKS).
+ *
+ * A worker that dies (a crash in the parser, out of memory) is replaced, and the pages it
+ * held are parsed once more on the replacement, one at a time, before they fail: a page
+ * that kills its worker twice fails alone, its batch-mates are parsed. The job keeps its
+ * body until it is answered, and a copy is what crosses to the worker.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -33,14 +38,13 @@ export interface WorkerPageParserOptions extends PageParserOptions {
 /** A worker whose thread dies this many times in a row before ever starting breaks the pool. */
 const MAX_STARTUP_FAILURES = 3;
 
-interface Pending {
+interface Queued {
   url: string;
+  job: ParseJob;
+  /** Already posted to a worker that died: a second death fails it. */
+  retried: boolean;
   resolve: (page: ParsedPage) => void;
   reject: (err: Error) => void;
-}
-
-interface Queued extends Pending {
-  job: ParseJob;
 }
 
 interface Slot {
@@ -50,9 +54,11 @@ interface Slot {
   /** Set by the worker's 'error' event, reported when it exits. */
   lastError: Error | null;
   /** Jobs posted to the worker, by id. */
-  inFlight: Map<number, Pending>;
+  inFlight: Map<number, Queued>;
   /** Jobs assigned to the worker, to be posted at the next flush. */
   outbox: Queued[];
+  /** Jobs a dead worker held, to be parsed again one at a time before the outbox. */
+  retries: Queued[];
 }
 
 export class WorkerPageParser implements PageParser {
@@ -108,7 +114,7 @@ export class WorkerPageParser implements PageParser {
       }
     }
     return new Promise<ParsedPage>((resolve, reject) => {
-      best.outbox.push({ job, url: job.url, resolve, reject });
+      best.outbox.push({ job, url: job.url, retried: false, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -135,6 +141,7 @@ export class WorkerPageParser implements PageParser {
         lastError: null,
         inFlight: new Map(),
         outbox: [],
+        retries: [],
       };
       this.watch(slot);
       this.slots.push(slot);
@@ -173,10 +180,17 @@ export class WorkerPageParser implements PageParser {
     const died = new TrawlError('parse_failed', `the parse worker died: ${reason}`, {
       cause: slot.lastError ?? undefined,
     });
+    const again: Queued[] = [];
     for (const [id, pending] of slot.inFlight) {
       slot.inFlight.delete(id);
-      pending.reject(died);
+      // Once more on the replacement: the death may not be this page's fault.
+      if (pending.retried) pending.reject(died);
+      else {
+        pending.retried = true;
+        again.push(pending);
+      }
     }
+    slot.retries.push(...again);
     if (!slot.ready && ++this.startupFailures >= MAX_STARTUP_FAILURES) {
       // Respawning a worker that cannot start would loop forever: give up loudly.
       this.broken = died;
@@ -188,7 +202,7 @@ export class WorkerPageParser implements PageParser {
     slot.ready = false;
     slot.lastError = null;
     this.watch(slot);
-    if (slot.outbox.length > 0) this.post(slot);
+    if (slot.outbox.length > 0 || slot.retries.length > 0) this.post(slot);
   }
 
   private flush(): void {
@@ -197,36 +211,38 @@ export class WorkerPageParser implements PageParser {
   }
 
   private post(slot: Slot): void {
+    if (slot.retries.length > 0) {
+      // Alone on the worker: if it dies again, only this page is to blame.
+      if (slot.inFlight.size === 0) this.send(slot, [slot.retries.shift()!]);
+      return;
+    }
     const outbox = slot.outbox;
     slot.outbox = [];
     for (let from = 0; from < outbox.length; from += this.maxBatch) {
-      const batch = outbox.slice(from, from + this.maxBatch);
-      const jobs: WireJob[] = [];
-      // A Set: the same Buffer submitted twice must be listed once, or posting throws.
-      const transfer = new Set<ArrayBuffer>();
-      for (const queued of batch) {
-        const id = this.nextId++;
-        const body = ownedBytes(queued.job.body);
-        const { url, contentType, extractLinks } = queued.job;
-        jobs.push({ id, url, body, contentType, extractLinks: extractLinks !== false });
-        transfer.add(body.buffer as ArrayBuffer);
-        slot.inFlight.set(id, queued);
-      }
-      const msg: ToWorker = { jobs };
-      try {
-        slot.worker.postMessage(msg, [...transfer]);
-      } catch {
-        // A buffer that cannot be transferred (one Node marked untransferable): copy instead.
-        try {
-          slot.worker.postMessage(msg);
-        } catch (err) {
-          for (const job of jobs) slot.inFlight.delete(job.id);
-          const failed = new TrawlError('parse_failed', 'could not send pages to a parse worker', {
-            cause: err,
-          });
-          for (const queued of batch) queued.reject(failed);
-        }
-      }
+      this.send(slot, outbox.slice(from, from + this.maxBatch));
+    }
+  }
+
+  private send(slot: Slot, batch: Queued[]): void {
+    const jobs: WireJob[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const queued of batch) {
+      const id = this.nextId++;
+      // Our own copy: it can always be transferred, and the job keeps its body for a retry.
+      const body = copyOf(queued.job.body);
+      const { url, contentType, extractLinks } = queued.job;
+      jobs.push({ id, url, body, contentType, extractLinks: extractLinks !== false });
+      transfer.push(body.buffer as ArrayBuffer);
+      slot.inFlight.set(id, queued);
+    }
+    try {
+      slot.worker.postMessage({ jobs } satisfies ToWorker, transfer);
+    } catch (err) {
+      for (const job of jobs) slot.inFlight.delete(job.id);
+      const failed = new TrawlError('parse_failed', 'could not send pages to a parse worker', {
+        cause: err,
+      });
+      for (const queued of batch) queued.reject(failed);
     }
   }
 
@@ -243,31 +259,26 @@ export class WorkerPageParser implements PageParser {
         );
       }
     }
+    if (slot.retries.length > 0) this.post(slot);
   }
 
   private rejectAll(slot: Slot, err: Error): void {
-    const pending = [...slot.inFlight.values(), ...slot.outbox];
+    const pending = [...slot.inFlight.values(), ...slot.retries, ...slot.outbox];
     slot.inFlight.clear();
     slot.outbox = [];
+    slot.retries = [];
     for (const p of pending) p.reject(err);
   }
 }
 
 /**
- * Bytes that can be transferred: the Buffer itself when it owns its whole ArrayBuffer,
- * else a copy. Small Buffers share an 8 KB pool slab with unrelated data (which Node
- * marks untransferable); transferring or cloning the slab would be wrong or wasteful.
+ * A transferable copy of the body: the original stays with the job until it is answered
+ * (a worker that dies takes what was transferred with it). ArrayBuffer#slice is one
+ * memcpy; it also keeps small Buffers, which share an 8 KB pool slab with unrelated
+ * data, from dragging the slab along.
  */
-function ownedBytes(body: Buffer): Uint8Array {
-  const owns =
-    body.byteOffset === 0 &&
-    body.byteLength === body.buffer.byteLength &&
-    body.buffer instanceof ArrayBuffer &&
-    body.byteLength > 0;
-  // ArrayBuffer#slice is one memcpy; `new Uint8Array(body)` copies element-wise.
-  return owns
-    ? body
-    : new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+function copyOf(body: Buffer): Uint8Array {
+  return new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
 }
 
 /**

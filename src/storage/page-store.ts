@@ -1,14 +1,36 @@
 /**
- * The page-store port: where crawl results land. Upserts by URL, so a page refetched
- * after a crash replaces its earlier row instead of adding a second one.
+ * The page store, read side: where a crawl's results are read back (exports, the API).
+ *
+ * The write side is not on this port: a page is written in the same atomic step as the
+ * frontier commit that finishes its lease (the SQLite frontier upserts it in the commit's
+ * transaction; the Redis frontier appends it to the job's results stream in the commit
+ * script, and result writers move it into PostgreSQL through a PageSink). Pages are
+ * upserted by (job, url), so a page refetched after a crash replaces its earlier row.
  */
 import type { PageRecord } from '../core/types.js';
 
+export interface ScanOptions {
+  /** Rows fetched per round trip. @default 1000 */
+  batchSize?: number;
+  /** Include each page's body (when the crawl stored bodies). @default false */
+  withBody?: boolean;
+}
+
 export interface PageStore {
-  /** Upserts `pages` by url; resolves once they are durable. */
-  putPages(pages: PageRecord[]): Promise<void>;
+  /** Pages stored for the job. */
   countPages(): Promise<number>;
-  /** Every stored page, in the order first stored. */
-  scanPages(options?: { batchSize?: number; withBody?: boolean }): AsyncIterable<PageRecord>;
+  /** Every stored page of the job, in the order first stored, read in batches. */
+  scanPages(options?: ScanOptions): AsyncIterable<PageRecord>;
+  close(): Promise<void>;
+}
+
+/** The batch write path of a backend that is fed from a queue (PostgreSQL). */
+export interface PageSink {
+  /**
+   * Upserts `pages` of job `jobId` in one transaction: a row per (job, url), the newest
+   * fetch (by fetchedAt) wins; the same url twice in one batch keeps the newest. Resolves
+   * once committed; rejects without having written anything.
+   */
+  writeBatch(jobId: string, pages: PageRecord[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -94,3 +94,39 @@ test('kill -9 mid-crawl, then resume: every page once, only in-flight pages refe
   assert.equal(site.requests.length, before);
   assert.equal((await readJsonl(out)).length, PAGES);
 });
+
+test('kill -9 mid-redirect: the resumed crawl follows the chain again and stores the target', async () => {
+  let hang = true;
+  const chain = await startTestServer((req, res) => {
+    if (req.url === '/robots.txt') return html(res, '', 404);
+    if (req.url === '/') return html(res, page('Home', ['/r']));
+    if (req.url === '/r') {
+      res.writeHead(301, { location: '/t' });
+      return res.end();
+    }
+    if (req.url === '/t' && hang) return; // in flight when the crawler is killed
+    html(res, page('Target', []));
+  });
+  const run = await tempDir();
+  try {
+    const args = ['crawl', `${chain.origin}/`, '--delay', '0', '--data-dir', join(run.path, 'd')];
+    const out = join(run.path, 'out.jsonl');
+    const child = spawnCli(args);
+    const exited = collect(child);
+    await waitFor(() => chain.hits('/t') === 1, 30_000, 'the hop to /t in flight');
+    child.kill('SIGKILL');
+    assert.equal((await exited).signal, 'SIGKILL');
+    hang = false;
+    const resumed = await runCli([...args, '--out', out]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const r = (await readJsonl(out)).find((row) => row.url === `${chain.origin}/r`);
+    assert.deepEqual(
+      [r?.status, r?.error, r?.title, r?.finalUrl],
+      [200, null, 'Target', `${chain.origin}/t`],
+    );
+    assert.equal(chain.hits('/t'), 2);
+  } finally {
+    await chain.close();
+    await run.cleanup();
+  }
+});

@@ -1,6 +1,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { markAsUntransferable } from 'node:worker_threads';
 import type { ParsedPage } from '../../src/core/types.js';
 import { isTrawlError } from '../../src/core/errors.js';
@@ -87,17 +90,21 @@ function codeOf(err: unknown): string | undefined {
 
 /**
  * A worker module that runs the real parse worker but dies when a batch holds a URL
- * containing "/crash": by an uncaught exception, or by exiting.
+ * containing "/crash": by an uncaught exception, or by exiting. With `onceMarker`, it
+ * dies instead on the first batch any such worker gets (the marker file records it).
  */
-function crashingWorker(how: 'throw' | 'exit'): URL {
+function crashingWorker(how: 'throw' | 'exit', onceMarker?: string): URL {
   const real = new URL(`parse-worker${EXT}`, SRC);
   // 'exit' dies on receipt; 'throw' lets the worker parse the batch, then makes its
   // attempt to answer throw (a listener's own exception would not stop the others).
   const hook = dataUrl(
     `import { parentPort } from 'node:worker_threads';\n` +
+      `import { existsSync, writeFileSync } from 'node:fs';\n` +
+      `const marker = ${JSON.stringify(onceMarker ?? null)};\n` +
       `let crash = false;\n` +
       `parentPort.on('message', (msg) => {\n` +
-      `  crash = msg.jobs.some((j) => j.url.includes('/crash'));\n` +
+      `  crash = marker === null ? msg.jobs.some((j) => j.url.includes('/crash')) : !existsSync(marker);\n` +
+      `  if (crash && marker !== null) writeFileSync(marker, 'died');\n` +
       `  if (crash && ${JSON.stringify(how)} === 'exit') process.exit(3);\n` +
       `});\n` +
       `const post = parentPort.postMessage.bind(parentPort);\n` +
@@ -146,29 +153,24 @@ describe('WorkerPageParser', { timeout: 60_000 }, () => {
     assert.equal(inline[4]?.noindex, true);
   });
 
-  test('bodies that own their memory are transferred; pooled ones are left intact', async () => {
+  test('bodies are left intact: the parser sends a copy and keeps the job for a retry', async () => {
     const parser = pool();
     const small = Buffer.from('<title>small</title>');
     const neighbour = Buffer.from('neighbour on the same slab');
     const large = Buffer.from(`<title>large</title>${' '.repeat(10_000)}`);
-    const [a, b] = await Promise.all([
-      parser.parse({ url: 'https://news.example.com/a', body: small, contentType: null }),
-      parser.parse({ url: 'https://news.example.com/b', body: large, contentType: null }),
-    ]);
-    assert.equal(a.title, 'small');
-    assert.equal(b.title, 'large');
-    assert.equal(small.toString(), '<title>small</title>');
-    assert.equal(neighbour.toString(), 'neighbour on the same slab');
-    assert.equal(large.byteLength, 0, 'the large body was moved to the worker, not copied');
-  });
-
-  test('a body Node marked untransferable is copied', async () => {
     const bytes = new TextEncoder().encode('<title>kept</title>');
     markAsUntransferable(bytes.buffer);
-    const body = Buffer.from(bytes.buffer);
-    const page = await pool().parse({ url: 'https://news.example.com/u', body, contentType: null });
-    assert.equal(page.title, 'kept');
-    assert.equal(body.toString(), '<title>kept</title>');
+    const untransferable = Buffer.from(bytes.buffer);
+    const [a, b, c] = await Promise.all([
+      parser.parse({ url: 'https://news.example.com/a', body: small, contentType: null }),
+      parser.parse({ url: 'https://news.example.com/b', body: large, contentType: null }),
+      parser.parse({ url: 'https://news.example.com/u', body: untransferable, contentType: null }),
+    ]);
+    assert.deepEqual([a.title, b.title, c.title], ['small', 'large', 'kept']);
+    assert.equal(small.toString(), '<title>small</title>');
+    assert.equal(neighbour.toString(), 'neighbour on the same slab');
+    assert.equal(large.byteLength, 10_000 + '<title>large</title>'.length);
+    assert.equal(untransferable.toString(), '<title>kept</title>');
   });
 
   test('parser options and extractLinks reach the workers', async () => {
@@ -214,27 +216,39 @@ describe('WorkerPageParser', { timeout: 60_000 }, () => {
   });
 
   for (const how of ['throw', 'exit'] as const) {
-    test(`a worker that dies mid-batch (${how}) fails its jobs; the pool carries on`, async () => {
+    test(`a worker that dies (${how}): its pages are parsed again, only the killer fails`, async () => {
       const parser = pool({ workerUrl: crashingWorker(how) });
       const jobs = Array.from({ length: 10 }, (_, i) =>
         i === 3 ? { ...makeJob(i), url: 'https://news.example.com/crash' } : makeJob(i),
       );
-      const { settled, pages, errors } = await settle(jobs.map((j) => parser.parse(j)));
-      assert.equal(settled[3]?.status, 'rejected');
-      assert.ok(
-        pages.length > 0,
-        'the other worker went on parsing: ' + errors.map((e) => (e as Error).message).join(' / '),
+      const { settled } = await settle(jobs.map((j) => parser.parse(j)));
+      assert.deepEqual(
+        settled.map((s, i) => [i, s.status]),
+        jobs.map((_, i) => [i, i === 3 ? 'rejected' : 'fulfilled']),
+        'the batch-mates of the page that killed its worker were parsed on the replacement',
       );
-      for (const err of errors) {
-        assert.equal(codeOf(err), 'parse_failed');
-        assert.match((err as Error).message, how === 'throw' ? /injected crash/ : /exit code 3/);
-      }
+      const err = (settled[3] as PromiseRejectedResult).reason as unknown;
+      assert.equal(codeOf(err), 'parse_failed');
+      assert.match((err as Error).message, how === 'throw' ? /injected crash/ : /exit code 3/);
       const later = await Promise.all(
         Array.from({ length: 20 }, (_, i) => parser.parse(makeJob(i))),
       );
       assert.equal(later.length, 20);
     });
   }
+
+  test('pages whose worker died once are parsed on the replacement', async () => {
+    // The first worker to get a batch dies of it, whatever is in it; the next are healthy.
+    const marker = join(tmpdir(), `trawl-die-once-${process.pid}-${Date.now()}`);
+    try {
+      const parser = pool({ workers: 1, workerUrl: crashingWorker('exit', marker) });
+      const pages = await Promise.all([parser.parse(makeJob(0)), parser.parse(makeJob(1))]);
+      assert.equal(pages[1]?.title, 'Page 1');
+      assert.ok(existsSync(marker), 'a worker did die');
+    } finally {
+      rmSync(marker, { force: true });
+    }
+  });
 
   test('a worker module that cannot start fails jobs instead of hanging', async () => {
     const parser = pool({ workerUrl: new URL('./no-such-worker.js', import.meta.url) });

@@ -29,6 +29,8 @@ interface CrawlFlags {
   keepQueryOrder?: boolean;
   maxRetries?: number;
   timeout?: number;
+  firstByteTimeout?: number;
+  lease?: number;
   maxBodyBytes?: number;
   maxRedirects?: number;
   storeBody?: boolean;
@@ -81,6 +83,16 @@ export function registerCrawlCommand(program: Command): void {
       intFlag(0),
     )
     .option('--timeout <ms>', 'deadline for one fetch, body included (default 60000)', intFlag(1))
+    .option(
+      '--first-byte-timeout <ms>',
+      "deadline for a response's first byte (default 15000)",
+      intFlag(1),
+    )
+    .option(
+      '--lease <ms>',
+      "how long a worker's claim on a URL lasts unrenewed (default 30000)",
+      intFlag(1000),
+    )
     .option('--max-body-bytes <n>', 'largest page accepted (default 10485760)', intFlag(1024))
     .option('--max-redirects <n>', 'redirect hops followed (default 10)', intFlag(0))
     .option('--store-body', 'keep page bodies in the data dir')
@@ -115,6 +127,8 @@ export function registerCrawlCommand(program: Command): void {
         sortQuery: flags.keepQueryOrder === true ? false : undefined,
         maxRetries: flags.maxRetries,
         totalTimeoutMs: flags.timeout,
+        firstByteTimeoutMs: flags.firstByteTimeout,
+        leaseMs: flags.lease,
         maxBodyBytes: flags.maxBodyBytes,
         maxRedirects: flags.maxRedirects,
         storeBody: flags.storeBody,

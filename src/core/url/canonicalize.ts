@@ -30,7 +30,8 @@ export interface CanonicalizeOptions {
  * WHATWG parsing lower-cases scheme and host, converts IDNs to punycode, drops default
  * ports, resolves dot segments and strips whitespace; on top of that the fragment and
  * an empty "?" are dropped, percent-escapes are upper-cased and escapes of unreserved
- * characters decoded, and query parameters sorted by name unless `sortQuery` is false.
+ * characters decoded, a literal '%' is escaped as "%25", and query parameters sorted by
+ * name unless `sortQuery` is false.
  */
 export function canonicalize(
   input: string,
@@ -237,18 +238,25 @@ function hexValue(c: number): number {
 }
 
 /**
- * Upper-cases the hex of every escape and decodes escapes of unreserved characters.
- * Malformed escapes ("%zz", a trailing "%") are kept as they are, as the parser does.
+ * Upper-cases the hex of every escape and decodes escapes of unreserved characters. A
+ * '%' not followed by two hex digits ("%zz", "100%", a trailing "%") is a literal
+ * percent sign: it is sent as "%25", as GNU Wget does, because servers decode "%" plus
+ * whatever follows and answer 400 (or another file) when it is not an escape.
  */
 function normalizeEscapes(s: string): string {
   let out = '';
   let copied = 0;
-  for (let i = s.indexOf('%'); i !== -1 && i + 2 < s.length; i = s.indexOf('%', i + 1)) {
+  for (let i = s.indexOf('%'); i !== -1; i = s.indexOf('%', i + 1)) {
     const c1 = s.charCodeAt(i + 1);
     const c2 = s.charCodeAt(i + 2);
+    // charCodeAt past the end is NaN, which hexValue rejects.
     const hi = hexValue(c1);
     const lo = hexValue(c2);
-    if (hi < 0 || lo < 0) continue;
+    if (hi < 0 || lo < 0) {
+      out += s.slice(copied, i) + '%25';
+      copied = i + 1;
+      continue;
+    }
     const code = hi * 16 + lo;
     if (UNRESERVED[code] === 1) {
       out += s.slice(copied, i) + String.fromCharCode(code);

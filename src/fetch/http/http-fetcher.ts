@@ -25,6 +25,7 @@ const ACCEPT_ENCODING = 'gzip, deflate, br';
  * hop (cheaper than a new TCP/TLS handshake); a bigger one costs the socket instead.
  */
 const REDIRECT_DRAIN_BYTES = 128 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * GETs pages over HTTP/1.1 with keep-alive pools per origin.
@@ -33,7 +34,8 @@ const REDIRECT_DRAIN_BYTES = 128 * 1024;
  * - Sends User-Agent, Accept and Accept-Encoding (gzip, deflate, br) plus
  *   FetchOptions.headers, and decodes gzip, x-gzip, deflate (zlib-wrapped or raw), br
  *   and stacks of them; other codings are returned as sent.
- * - Follows 301/302/303/307/308 with a Location, canonicalising each target, as a GET.
+ * - Follows 301/302/303/307/308 with a Location, canonicalising each target, as a GET
+ *   (or, with `redirect: 'manual'`, returns the redirect for the caller to follow).
  * - `startedAt` is when the first request of the chain was sent; `ttfbMs` (final
  *   headers) and `durationMs` are measured from then, across every hop.
  */
@@ -102,6 +104,21 @@ export class HttpFetcher implements Fetcher {
         });
         status = res.statusCode;
         const location = isRedirectStatus(status) ? firstValue(res.headers.location) : undefined;
+        if (location !== undefined && options.redirect === 'manual') {
+          await res.body.dump({ limit: REDIRECT_DRAIN_BYTES });
+          return {
+            url,
+            finalUrl: current,
+            status,
+            headers: joinRepeated(res.headers),
+            body: EMPTY,
+            redirects,
+            startedAt,
+            ttfbMs: performance.now() - t0,
+            durationMs: performance.now() - t0,
+            wireBytes: 0,
+          };
+        }
         if (location === undefined) {
           const ttfbMs = performance.now() - t0;
           const { body, wireBytes } = await readBody(res.body, res.headers, status, limits, guard);
@@ -121,7 +138,9 @@ export class HttpFetcher implements Fetcher {
         await res.body.dump({ limit: REDIRECT_DRAIN_BYTES });
         // Past the deadline (or aborted): no further hop, and no onRedirect side effects.
         if (guard.reason !== null) throw guard.reason;
-        const next = redirectTarget(location, status, { url, current, redirects }, maxRedirects);
+        const next = redirectTarget(location, status, { url, current, redirects }, maxRedirects, {
+          sortQuery: options.sortQuery,
+        });
         if (options.onRedirect !== undefined) {
           let decision = options.onRedirect(next.href, current);
           if (typeof decision !== 'string') decision = await decision;

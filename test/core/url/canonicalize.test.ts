@@ -47,8 +47,11 @@ const equivalent: Array<[string, Array<string | [string, string | URL]>]> = [
   ['http://e.com/?q=a%2Bb', ['http://e.com/?q=a%2bb']],
   ['http://e.com/?q=~x', ['http://e.com/?q=%7Ex', 'http://e.com/?q=%7ex']],
   ['http://e.com/?q=%25', ['http://e.com/?q=%25']],
-  ['http://e.com/100%', ['http://e.com/100%']],
-  ['http://e.com/%zz%4', ['http://e.com/%zz%4']],
+  // A literal '%' (not an escape) is sent escaped, as GNU Wget does: servers answer 400 otherwise.
+  ['http://e.com/100%25', ['http://e.com/100%', 'http://e.com/100%25']],
+  ['http://e.com/%25zz%254', ['http://e.com/%zz%4', 'http://e.com/%25zz%254']],
+  ['http://e.com/operator%25.html', ['http://e.com/operator%.html']],
+  ['http://e.com/a?q=50%25&r=%25z', ['http://e.com/a?q=50%&r=%z', 'http://e.com/a?r=%z&q=50%']],
   // Query: sorted by name, stable for repeated names, empty parameters dropped.
   [
     'http://e.com/p?a=1&b=2&c=3',

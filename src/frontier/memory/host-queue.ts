@@ -27,6 +27,13 @@ export class HostQueue<T> {
     this.count++;
   }
 
+  /** The item shift() would return, left in place. */
+  peek(): T | undefined {
+    const priority = this.order[0];
+    if (priority === undefined) return undefined;
+    return this.buckets.get(priority)![this.heads.get(priority)!];
+  }
+
   shift(): T | undefined {
     const priority = this.order[0];
     if (priority === undefined) return undefined;

@@ -42,4 +42,26 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  // 2: frontier semantics shared with the distributed mode: sitemap walks as work items,
+  // owned redirect claims, robots.txt answers kept by the frontier, job counters.
+  `
+  ALTER TABLE requests ADD COLUMN kind INTEGER NOT NULL DEFAULT 0; -- 0 page, 1 sitemap walk of an origin
+  ALTER TABLE requests ADD COLUMN claimed_by TEXT; -- state 4: the URL whose redirect claimed it
+  CREATE TABLE robots (
+    origin TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status INTEGER,
+    error TEXT,
+    text TEXT,
+    fetched_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    failures INTEGER NOT NULL
+  );
+  CREATE TABLE counters (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    retries INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  );
+  INSERT INTO counters (id, retries, bytes) VALUES (1, 0, 0);
+  `,
 ];

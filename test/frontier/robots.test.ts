@@ -4,8 +4,14 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpFetcher } from '../../src/fetch/http/http-fetcher.js';
-import { RobotsCache } from '../../src/frontier/robots/robots-cache.js';
 import { robotsAgentToken } from '../../src/frontier/robots/agent-token.js';
+import { fetchRobots } from '../../src/frontier/robots/fetch-robots.js';
+import { createRobotsPolicy, type RobotsPolicy } from '../../src/frontier/robots/robots-policy.js';
+import {
+  RobotsRulesCache,
+  robotsTtlMs,
+  robotsVerdict,
+} from '../../src/frontier/robots/robots-rules.js';
 
 const UA = 'Mozilla/5.0 (compatible; trawl/0.1; +https://example.org/bot)';
 
@@ -52,24 +58,37 @@ const redirect =
   (_req, res) =>
     res.writeHead(status, { location }).end();
 
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000): { now(): number; advance(ms: number): void } {
-  let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
-}
-
 const fetcher = new HttpFetcher({ userAgent: UA, totalTimeoutMs: 10_000 });
 after(() => fetcher.close());
 
-function newCache(extra: Partial<ConstructorParameters<typeof RobotsCache>[0]> = {}): RobotsCache {
-  return new RobotsCache({
-    fetch: (url, options) => fetcher.fetch(url, options),
-    userAgent: UA,
-    ...extra,
+const NOW = 1_700_000_000_000;
+
+/**
+ * What a frontier makes of an origin's robots.txt: the worker's fetch, then the policy
+ * the frontier derives from the stored answer (fetched at NOW).
+ */
+async function settle(
+  origin: string,
+  options: { agentToken?: string; retryMs?: number; maxAgeMs?: number } = {},
+): Promise<RobotsPolicy> {
+  const fetched = await fetchRobots((url, o) => fetcher.fetch(url, o), origin);
+  const ttl = robotsTtlMs(fetched, {
+    robotsMaxAgeMs: options.maxAgeMs ?? 86_400_000,
+    robotsRetryMs: options.retryMs ?? 600_000,
+  });
+  return createRobotsPolicy({
+    origin,
+    kind: fetched.kind,
+    status: fetched.status,
+    error: fetched.error as RobotsPolicy['error'],
+    fetchedAt: NOW,
+    expiresAt: NOW + ttl,
+    agentToken: (options.agentToken ?? robotsAgentToken(UA)).toLowerCase(),
+    text: fetched.text ?? undefined,
   });
 }
 
-describe('RobotsCache: rules of a parsed robots.txt', () => {
+describe('robots.txt rules of a parsed file', () => {
   let site: Site;
   before(async () => {
     site = await startSite({
@@ -100,7 +119,7 @@ describe('RobotsCache: rules of a parsed robots.txt', () => {
   after(() => site.close());
 
   test('longest match wins; Allow wins a tie; * and $ patterns', async () => {
-    const policy = await newCache().get(site.origin);
+    const policy = await settle(site.origin);
     assert.equal(policy.kind, 'parsed');
     assert.equal(policy.status, 200);
     const verdicts = {
@@ -131,7 +150,7 @@ describe('RobotsCache: rules of a parsed robots.txt', () => {
   });
 
   test('the agent group applies to us; other agents fall back to *', async () => {
-    const other = await newCache({ agentToken: 'OtherBot' }).get(site.origin);
+    const other = await settle(site.origin, { agentToken: 'OtherBot' });
     assert.equal(other.isAllowed(`${site.origin}/about`), false);
     assert.equal(
       other.isAllowed(`${site.origin}/robots.txt`),
@@ -139,12 +158,12 @@ describe('RobotsCache: rules of a parsed robots.txt', () => {
       'robots.txt is always allowed',
     );
     assert.equal(other.crawlDelayMs, null);
-    const ours = await newCache().get(site.origin);
+    const ours = await settle(site.origin);
     assert.equal(ours.isAllowed(`${site.origin}/about`), true);
   });
 
   test('Crawl-delay in ms and absolute, deduplicated Sitemap URLs', async () => {
-    const policy = await newCache().get(`${site.origin}/some/page?x=1`);
+    const policy = await settle(site.origin);
     assert.equal(policy.origin, site.origin);
     assert.equal(policy.crawlDelayMs, 2500);
     assert.deepEqual(policy.sitemaps, [
@@ -154,7 +173,7 @@ describe('RobotsCache: rules of a parsed robots.txt', () => {
   });
 });
 
-describe('RobotsCache: fetching and caching', () => {
+describe('robots.txt fetching (RFC 9309)', () => {
   test('a UTF-8 BOM does not hide the first group', async () => {
     const site = await startSite({
       '/robots.txt': text(
@@ -165,7 +184,7 @@ describe('RobotsCache: fetching and caching', () => {
       ),
     });
     try {
-      const policy = await newCache().get(site.origin);
+      const policy = await settle(site.origin);
       assert.equal(policy.isAllowed(`${site.origin}/bom/page`), false);
       assert.equal(policy.isAllowed(`${site.origin}/other`), true);
     } finally {
@@ -185,7 +204,7 @@ describe('RobotsCache: fetching and caching', () => {
     assert.ok(body.length > 600 * 1024);
     const site = await startSite({ '/robots.txt': text(body) });
     try {
-      const policy = await newCache().get(site.origin);
+      const policy = await settle(site.origin);
       assert.equal(policy.kind, 'parsed');
       assert.equal(policy.isAllowed(`${site.origin}/early/x`), false);
       assert.equal(
@@ -202,13 +221,13 @@ describe('RobotsCache: fetching and caching', () => {
   test('4xx means allow all (404, 401, 403)', async () => {
     const site = await startSite({});
     try {
-      const policy = await newCache().get(site.origin);
+      const policy = await settle(site.origin);
       assert.equal(policy.kind, 'allow-all');
       assert.equal(policy.status, 404);
       assert.equal(policy.isAllowed(`${site.origin}/anything`), true);
       for (const status of [401, 403]) {
         site.routes.set('/robots.txt', text('User-agent: *\nDisallow: /', status));
-        const p = await newCache().get(site.origin);
+        const p = await settle(site.origin);
         assert.deepEqual(
           [p.kind, p.status, p.isAllowed(`${site.origin}/x`)],
           ['allow-all', status, true],
@@ -219,29 +238,15 @@ describe('RobotsCache: fetching and caching', () => {
     }
   });
 
-  test('503 means disallow all until the retry window passes, then it is fetched again', async () => {
+  test('503 means disallow all for the retry window (the frontier fetches it again after)', async () => {
     const site = await startSite({ '/robots.txt': text('busy', 503) });
-    const clock = manualClock();
-    const cache = newCache({ clock, unreachableRetryMs: 600_000 });
     try {
-      const first = await cache.get(site.origin);
+      const first = await settle(site.origin, { retryMs: 600_000 });
       assert.deepEqual([first.kind, first.status], ['disallow-all', 503]);
       assert.equal(first.isAllowed(`${site.origin}/page`), false);
+      assert.equal(robotsVerdict(first, `${site.origin}/page`), 'unreachable');
       assert.equal(first.isAllowed(`${site.origin}/robots.txt`), true);
-      assert.equal(first.expiresAt, clock.now() + 600_000);
-
-      site.routes.set('/robots.txt', text('User-agent: *\nDisallow: /private\n'));
-      clock.advance(599_999);
-      assert.equal((await cache.get(site.origin)).kind, 'disallow-all', 'still inside the window');
-      assert.equal(site.hits.get('/robots.txt'), 1);
-
-      clock.advance(1);
-      assert.equal(cache.peek(site.origin), undefined, 'expired');
-      const second = await cache.get(site.origin);
-      assert.equal(site.hits.get('/robots.txt'), 2);
-      assert.equal(second.kind, 'parsed');
-      assert.equal(second.isAllowed(`${site.origin}/page`), true);
-      assert.equal(second.isAllowed(`${site.origin}/private`), false);
+      assert.equal(first.expiresAt, NOW + 600_000);
     } finally {
       await site.close();
     }
@@ -249,11 +254,10 @@ describe('RobotsCache: fetching and caching', () => {
 
   test('429 is treated like 5xx: disallow all for the retry window', async () => {
     const site = await startSite({ '/robots.txt': text('slow down', 429) });
-    const clock = manualClock();
     try {
-      const policy = await newCache({ clock, unreachableRetryMs: 60_000 }).get(site.origin);
+      const policy = await settle(site.origin, { retryMs: 60_000 });
       assert.deepEqual([policy.kind, policy.status], ['disallow-all', 429]);
-      assert.equal(policy.expiresAt, clock.now() + 60_000);
+      assert.equal(policy.expiresAt, NOW + 60_000);
     } finally {
       await site.close();
     }
@@ -263,7 +267,7 @@ describe('RobotsCache: fetching and caching', () => {
     const site = await startSite({});
     const origin = site.origin;
     await site.close();
-    const policy = await newCache().get(origin);
+    const policy = await settle(origin);
     assert.deepEqual([policy.kind, policy.status, policy.error], ['disallow-all', null, 'network']);
     assert.equal(policy.isAllowed(`${origin}/x`), false);
   });
@@ -275,7 +279,7 @@ describe('RobotsCache: fetching and caching', () => {
       '/final-robots.txt': text('User-agent: *\nDisallow: /blocked\n'),
     });
     try {
-      const policy = await newCache().get(site.origin);
+      const policy = await settle(site.origin);
       assert.equal(policy.kind, 'parsed');
       assert.equal(policy.isAllowed(`${site.origin}/blocked`), false);
       assert.equal(policy.isAllowed(`${site.origin}/open`), true);
@@ -283,80 +287,39 @@ describe('RobotsCache: fetching and caching', () => {
       for (let i = 0; i < 6; i++) site.routes.set(`/r${i}`, redirect(`/r${i + 1}`));
       site.routes.set('/r6', text('User-agent: *\nDisallow: /\n'));
       site.routes.set('/robots.txt', redirect('/r0'));
-      const tooFar = await newCache().get(site.origin);
+      const tooFar = await settle(site.origin);
       assert.deepEqual([tooFar.kind, tooFar.error], ['allow-all', 'too_many_redirects']);
     } finally {
       await site.close();
     }
   });
 
-  test('concurrent get() calls share one fetch', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const site = await startSite({
-      '/robots.txt': (_req, res) =>
-        void gate.then(() => text('User-agent: *\nDisallow: /x\n')(_req, res)),
-    });
-    try {
-      const cache = newCache();
-      const calls = Array.from({ length: 10 }, (_, i) =>
-        cache.get(i % 2 === 0 ? site.origin : `${site.origin}/p${i}`),
-      );
-      const deadline = Date.now() + 5000;
-      while (site.hits.get('/robots.txt') === undefined && Date.now() < deadline) {
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      release();
-      const policies = await Promise.all(calls);
-      assert.equal(site.hits.get('/robots.txt'), 1);
-      assert.ok(policies.every((p) => p === policies[0]));
-      assert.equal(cache.peek(`${site.origin}/any/page`), policies[0]);
-    } finally {
-      await site.close();
-    }
-  });
-
-  test('a cached robots.txt is used for maxAgeMs, then fetched again', async () => {
-    const site = await startSite({ '/robots.txt': text('User-agent: *\nDisallow: /old\n') });
-    const clock = manualClock();
-    const cache = newCache({ clock, maxAgeMs: 86_400_000 });
-    try {
-      assert.equal((await cache.get(site.origin)).isAllowed(`${site.origin}/old`), false);
-      site.routes.set('/robots.txt', text('User-agent: *\nDisallow: /new\n'));
-      clock.advance(86_399_999);
-      assert.equal(cache.peek(site.origin)?.isAllowed(`${site.origin}/old`), false);
-      assert.equal(site.hits.get('/robots.txt'), 1);
-      clock.advance(1);
-      assert.equal(cache.peek(site.origin), undefined);
-      const fresh = await cache.get(site.origin);
-      assert.equal(site.hits.get('/robots.txt'), 2);
-      assert.equal(fresh.isAllowed(`${site.origin}/old`), true);
-      assert.equal(fresh.isAllowed(`${site.origin}/new`), false);
-    } finally {
-      await site.close();
-    }
-  });
-
-  test('at most maxOrigins origins are remembered, least recently used first out', async () => {
-    const sites = await Promise.all([0, 1, 2].map(() => startSite({})));
-    const [a, b, c] = sites.map((s) => s.origin) as [string, string, string];
-    const cache = newCache({ maxOrigins: 2 });
-    try {
-      await cache.get(a);
-      await cache.get(b);
-      assert.ok(cache.peek(a) !== undefined);
-      await cache.get(c);
-      assert.equal(cache.peek(b), undefined);
-      assert.ok(cache.peek(a) !== undefined && cache.peek(c) !== undefined);
-    } finally {
-      await Promise.all(sites.map((s) => s.close()));
-    }
-  });
-
-  test('get() rejects URLs that are not http(s)', async () => {
-    const cache = newCache();
-    await assert.rejects(cache.get('mailto:a@b.c'), { code: 'unsupported_scheme' });
-    await assert.rejects(cache.get('not a url'), { code: 'invalid_url' });
+  test('a parsed file is kept for maxAge; parsed policies are cached per origin and version', () => {
+    const fetched = {
+      kind: 'parsed',
+      status: 200,
+      error: null,
+      text: 'User-agent: *\nDisallow: /x\n',
+    } as const;
+    assert.equal(
+      robotsTtlMs(fetched, { robotsMaxAgeMs: 86_400_000, robotsRetryMs: 1 }),
+      86_400_000,
+    );
+    const cache = new RobotsRulesCache('trawl', 2);
+    const v1 = { ...fetched, fetchedAt: 1, expiresAt: 2 };
+    const a = cache.policy('http://a.test', v1);
+    assert.equal(cache.policy('http://a.test', v1), a, 'same version: reused');
+    assert.equal(a.isAllowed('http://a.test/x'), false);
+    const v2 = { ...v1, text: 'User-agent: *\nDisallow: /y\n', fetchedAt: 3, expiresAt: 4 };
+    const b = cache.policy('http://a.test', v2);
+    assert.notEqual(b, a, 'a new version is parsed again');
+    assert.deepEqual(
+      [b.isAllowed('http://a.test/x'), b.isAllowed('http://a.test/y')],
+      [true, false],
+    );
+    cache.policy('http://b.test', v1);
+    cache.policy('http://c.test', v1);
+    assert.notEqual(cache.policy('http://a.test', v2), b, 'least recently used forgotten first');
   });
 });
 

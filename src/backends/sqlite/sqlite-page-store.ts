@@ -1,7 +1,11 @@
-/** The embedded page store: the `pages` table of the shared SQLite database. */
+/**
+ * The embedded page store: the `pages` table of the shared SQLite database. Pages are
+ * written by the SQLite frontier's commit, inside its transaction (see upsertPage);
+ * this module also serves the read side.
+ */
 import type { ErrorCode } from '../../core/errors.js';
 import type { PageRecord } from '../../core/types.js';
-import type { PageStore } from '../page-store.js';
+import type { PageStore } from '../../storage/page-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 const COLUMNS = [
@@ -27,26 +31,26 @@ const COLUMNS = [
   'body',
 ] as const;
 
-export function createSqlitePageStore(database: SqliteDatabase): PageStore {
-  const { db, writer } = database;
+/**
+ * The statement that upserts one page by url; run it inside a transaction of the
+ * database's write batcher (the frontier's commit does).
+ */
+export function pageUpserter(database: SqliteDatabase): (page: PageRecord) => void {
   const updates = COLUMNS.filter((c) => c !== 'url')
     .map((c) => `${c} = excluded.${c}`)
     .join(', ');
-  const upsert = db.prepare(
+  const upsert = database.db.prepare(
     `INSERT INTO pages (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
      ON CONFLICT (url) DO UPDATE SET ${updates}`,
   );
+  return (page) => upsert.run(toRow(page));
+}
+
+export function createSqlitePageStore(database: SqliteDatabase): PageStore {
+  const { db, writer } = database;
   const count = db.prepare('SELECT count(*) FROM pages').pluck();
 
   return {
-    async putPages(pages: PageRecord[]): Promise<void> {
-      if (pages.length === 0) return;
-      const rows = pages.map(toRow);
-      await writer.write(() => {
-        for (const row of rows) upsert.run(row);
-      });
-    },
-
     async countPages(): Promise<number> {
       return count.get() as number;
     },

@@ -1,0 +1,44 @@
+/**
+ * Every Redis key Trawl uses is built here (the Lua side builds its per-host and
+ * per-bucket keys in scripts/lib/keys.lua from the job base made here; a test checks
+ * the two agree).
+ *
+ * Cluster: all keys of one job carry the job id as a hash tag, `trawl:{<job>}:...`, so a
+ * job's multi-key scripts run on one slot and different jobs spread over the shards.
+ * Keys shared by every job (the job registry, locks) live outside any job's tag and are
+ * never touched in the same script as a job's keys.
+ */
+
+/** Default prefix of every key; several Trawl deployments can share a server with others. */
+export const DEFAULT_KEY_PREFIX = 'trawl';
+
+/** A job id as it may appear in keys: no braces (they would break the hash tag). */
+export function assertJobId(jobId: string): string {
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(jobId)) {
+    throw new Error(
+      `invalid job id ${JSON.stringify(jobId)}: use 1-128 letters, digits, ".", "_", ":" or "-"`,
+    );
+  }
+  return jobId;
+}
+
+/** Keys shared by the whole deployment. */
+export function globalKeys(prefix = DEFAULT_KEY_PREFIX) {
+  return {
+    /** SET of the ids of jobs that are not finished (or whose results are not all written). */
+    jobs: `${prefix}:jobs`,
+    /** A singleton duty's lock (string holding the owner's token, with a TTL). */
+    lock: (name: string): string => `${prefix}:lock:${name}`,
+  };
+}
+
+/** The keys of one job; all share the `{job}` hash tag. */
+export function jobKeys(jobId: string, prefix = DEFAULT_KEY_PREFIX) {
+  const base = `${prefix}:{${assertJobId(jobId)}}:`;
+  return {
+    /** Prefix of every key of the job; scripts derive per-host keys from it. */
+    base,
+    /** HASH: the job's spec and the settings the scripts read. */
+    job: `${base}job`,
+  };
+}

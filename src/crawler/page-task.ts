@@ -1,0 +1,232 @@
+/**
+ * One page lease, start to finish: fetch its fetchUrl, then commit the page (with its
+ * links), a retry, or the next redirect hop. Redirects are not followed inside the
+ * fetch: each hop goes back through the frontier, onto the target host's politeness,
+ * like any request. Request failures are committed, never thrown; what throws (the
+ * frontier failing) ends the crawl.
+ */
+import { isTrawlError, TrawlError, type ErrorCode } from '../core/errors.js';
+import type { DiscoveredLink, FetchResponse, ParsedPage } from '../core/types.js';
+import { isRedirectStatus, redirectTarget } from '../core/url/redirect-chain.js';
+import { hostOf } from '../core/url/url-parts.js';
+import type { Lease } from '../frontier/frontier.js';
+import { failureRecord, isHtml, successRecord } from './page-record.js';
+import type { PageRecord } from '../core/types.js';
+import { decideRetry, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
+import { commitOne, type TaskContext } from './task-context.js';
+
+export async function runPageTask(ctx: TaskContext, lease: Lease): Promise<void> {
+  if (lease.robots !== 'allowed') {
+    const why =
+      lease.robots === 'unreachable' ? 'robots.txt unreachable' : 'disallowed by robots.txt';
+    const record = failureRecord(
+      lease,
+      ctx.clock.now(),
+      'robots_disallowed',
+      why,
+      hopDetails(lease),
+    );
+    return finish(ctx, lease, record, null, null, 0);
+  }
+  const startedAt = ctx.clock.now();
+  let res: FetchResponse;
+  try {
+    res = await ctx.fetcher.fetch(lease.fetchUrl, {
+      signal: ctx.signal,
+      redirect: 'manual',
+      sortQuery: ctx.options.sortQuery,
+    });
+  } catch (err) {
+    return fetchFailed(ctx, lease, err, startedAt);
+  }
+  ctx.counters.bytes += res.wireBytes;
+  const contactedAt = ctx.clock.now();
+  const location = isRedirectStatus(res.status) ? res.headers['location'] : undefined;
+  if (location !== undefined) return redirected(ctx, lease, res, location, contactedAt);
+  return handleResponse(ctx, lease, res, contactedAt);
+}
+
+/** The status and URL a record about a redirect hop reports. */
+function hopDetails(lease: Lease): { status?: number; finalUrl?: string } {
+  if (lease.redirects.length === 0) return {};
+  return { status: lease.redirectStatus ?? undefined, finalUrl: lease.fetchUrl };
+}
+
+async function fetchFailed(
+  ctx: TaskContext,
+  lease: Lease,
+  err: unknown,
+  startedAt: number,
+): Promise<void> {
+  if (ctx.signal.aborted) {
+    await commitOne(ctx, { kind: 'release', token: lease.token });
+    return;
+  }
+  const now = ctx.clock.now();
+  const e = isTrawlError(err)
+    ? err
+    : new TrawlError('network', `unexpected fetch failure: ${(err as Error).message}`, {
+        cause: err,
+      });
+  // A timed-out URL waits at least as long as it held the host before it may hold it
+  // again, so the host's other URLs go ahead meanwhile.
+  const heldMs = e.code === 'timeout' ? now - startedAt : 0;
+  if (e.retryable && (await retryLater(ctx, lease, 0, e.status ?? null, null, heldMs))) return;
+  const record = failureRecord(lease, startedAt, e.code, e.message, {
+    status: e.status ?? hopDetails(lease).status,
+    finalUrl: e.finalUrl ?? hopDetails(lease).finalUrl,
+  });
+  await finish(ctx, lease, record, null, now, 0);
+}
+
+async function redirected(
+  ctx: TaskContext,
+  lease: Lease,
+  res: FetchResponse,
+  location: string,
+  contactedAt: number,
+): Promise<void> {
+  const status = res.status;
+  let target;
+  try {
+    target = redirectTarget(
+      location,
+      status,
+      { url: lease.url, current: lease.fetchUrl, redirects: lease.redirects },
+      ctx.options.maxRedirects,
+      { sortQuery: ctx.options.sortQuery },
+    );
+  } catch (err) {
+    const e = err as TrawlError;
+    const record = failureRecord(lease, res.startedAt, e.code, e.message, {
+      status,
+      finalUrl: e.finalUrl,
+    });
+    return finish(ctx, lease, record, null, contactedAt, res.wireBytes);
+  }
+  if (!ctx.linkFilter(target)) {
+    const code: ErrorCode = 'redirect_out_of_scope';
+    const record = failureRecord(lease, res.startedAt, code, stopped(target.href, code), {
+      status,
+      finalUrl: target.href,
+    });
+    return finish(ctx, lease, record, null, contactedAt, res.wireBytes);
+  }
+  // Stored under its own name if the job already knows the target: not a failure.
+  const knownRecord = failureRecord(
+    lease,
+    res.startedAt,
+    'redirect_known',
+    stopped(target.href, 'redirect_known'),
+    { status, finalUrl: target.href },
+  );
+  const result = await commitOne(ctx, {
+    kind: 'redirect',
+    token: lease.token,
+    target: { url: target.href, host: target.host },
+    status,
+    knownRecord,
+    contactAgoMs: ctx.clock.now() - contactedAt,
+  });
+  if (result.accepted && result.redirect === 'known') ctx.counters.succeeded++;
+}
+
+function stopped(target: string, code: ErrorCode): string {
+  return `redirect to ${target} stopped: ${code}`;
+}
+
+async function handleResponse(
+  ctx: TaskContext,
+  lease: Lease,
+  res: FetchResponse,
+  contactedAt: number,
+): Promise<void> {
+  const status = res.status;
+  if (isRetryableStatus(status)) {
+    const retryAfter = parseRetryAfter(res.headers['retry-after'], ctx.clock.now());
+    const ago = ctx.clock.now() - contactedAt;
+    if (await retryLater(ctx, lease, ago, status, retryAfter, 0)) return;
+  }
+  const { storeBody, maxDepth } = ctx.options;
+  if (status < 200 || status >= 300) {
+    const error = { code: 'http_status' as ErrorCode, message: `HTTP ${status}` };
+    const record = successRecord(lease, res, null, error, false);
+    return finish(ctx, lease, record, null, contactedAt, res.wireBytes, false);
+  }
+  if (!isHtml(res)) {
+    const record = successRecord(lease, res, null, null, storeBody);
+    return finish(ctx, lease, record, null, contactedAt, res.wireBytes);
+  }
+  let parsed: ParsedPage;
+  try {
+    parsed = await ctx.parser.parse({
+      url: res.finalUrl,
+      body: res.body,
+      contentType: res.headers['content-type'] ?? null,
+      // The parser may drop links it returned before: ask only for links we will add.
+      extractLinks: maxDepth === null || lease.depth < maxDepth,
+    });
+  } catch (err) {
+    const message = `could not parse: ${(err as Error).message}`;
+    const record = successRecord(lease, res, null, { code: 'parse_failed', message }, false);
+    return finish(ctx, lease, record, null, contactedAt, res.wireBytes, false);
+  }
+  const record = successRecord(lease, res, parsed, null, storeBody);
+  return finish(ctx, lease, record, parsed.links, contactedAt, res.wireBytes);
+}
+
+/**
+ * Commits the page: its record, its links and the end of its lease, atomically.
+ * `ok` false: failed for good (fetched with a 4xx/5xx status, or never fetched).
+ */
+async function finish(
+  ctx: TaskContext,
+  lease: Lease,
+  record: PageRecord,
+  links: string[] | null,
+  contactedAt: number | null,
+  wireBytes: number,
+  ok = record.error === null,
+): Promise<void> {
+  const depth = lease.depth + 1;
+  const discovered: DiscoveredLink[] = [];
+  if (links !== null) {
+    for (const url of links) discovered.push({ url, host: hostOf(url), depth, priority: -depth });
+  }
+  const result = await commitOne(ctx, {
+    kind: 'page',
+    token: lease.token,
+    record,
+    ok,
+    links: discovered,
+    contactAgoMs: contactedAt === null ? null : ctx.clock.now() - contactedAt,
+    wireBytes,
+  });
+  if (!result.accepted) return;
+  if (ok) ctx.counters.succeeded++;
+  else ctx.counters.failed++;
+}
+
+/** Schedules another attempt if the policy allows; false when retries are exhausted. */
+async function retryLater(
+  ctx: TaskContext,
+  lease: Lease,
+  contactAgoMs: number,
+  status: number | null,
+  retryAfterMs: number | null,
+  minDelayMs: number,
+): Promise<boolean> {
+  const decision = decideRetry(ctx.options, lease.attempts + 1, status, retryAfterMs);
+  if (!decision.retry) return false;
+  const retryInMs = Math.max(decision.delayMs, minDelayMs);
+  const result = await commitOne(ctx, {
+    kind: 'retry',
+    token: lease.token,
+    retryInMs,
+    hostPauseMs: decision.pauseHost ? decision.delayMs : undefined,
+    contactAgoMs,
+  });
+  if (result.accepted) ctx.counters.retries++;
+  ctx.log.debug({ url: lease.fetchUrl, status, delayMs: retryInMs }, 'retry scheduled');
+  return true;
+}

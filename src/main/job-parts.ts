@@ -1,0 +1,110 @@
+/**
+ * The parts of a crawl built from its spec, the same way in both modes: the frontier's
+ * job-wide settings, the loop's options, the HTTP engine and the parser pool. Only the
+ * storage around them differs (embedded-crawl.ts, the distributed worker).
+ */
+import { availableParallelism } from 'node:os';
+import type { CrawlSpec } from '../config/crawl-spec.js';
+import { UsageError } from '../core/errors.js';
+import { canonicalize, type CanonicalUrl } from '../core/url/canonicalize.js';
+import type { LinkFilterSpec } from '../core/url/link-filter.js';
+import type { CrawlerOptions } from '../crawler/crawler.js';
+import { HttpFetcher } from '../fetch/http/http-fetcher.js';
+import type { FrontierSettings } from '../frontier/frontier.js';
+import { robotsAgentToken } from '../frontier/robots/agent-token.js';
+import { InlinePageParser } from '../parse/inline-page-parser.js';
+import type { PageParser, PageParserOptions } from '../parse/page-parser.js';
+import { WorkerPageParser } from '../parse/worker-page-parser.js';
+
+/** robots.txt answers are used this long before a refetch (RFC 9309 suggests 24 h at most). */
+const ROBOTS_MAX_AGE_MS = 86_400_000;
+
+/** Parses the seeds, failing with every bad one named. */
+export function canonicalSeeds(seeds: string[], sortQuery: boolean): CanonicalUrl[] {
+  const bad: string[] = [];
+  const out: CanonicalUrl[] = [];
+  for (const seed of seeds) {
+    const url = canonicalize(seed, undefined, { sortQuery });
+    if (url === null) bad.push(seed);
+    else out.push(url);
+  }
+  if (bad.length > 0) {
+    throw new UsageError(
+      `not a valid http(s) URL: ${bad.map((b) => JSON.stringify(b)).join(', ')} (did you forget "https://"?)`,
+    );
+  }
+  return out;
+}
+
+/** The origins ("scheme://host[:port]") of the seeds, once each. */
+export function seedOrigins(seeds: CanonicalUrl[]): string[] {
+  return [...new Set(seeds.map((s) => `${s.protocol}//${s.host}`))];
+}
+
+export function frontierSettings(spec: CrawlSpec): FrontierSettings {
+  return {
+    delayMs: spec.delayMs,
+    hostConcurrency: spec.hostConcurrency ?? (spec.delayMs > 0 ? 1 : spec.concurrency),
+    concurrency: spec.concurrency,
+    maxPages: spec.maxPages,
+    robots: spec.robots,
+    robotsAgent: robotsAgentToken(spec.userAgent),
+    robotsMaxAgeMs: ROBOTS_MAX_AGE_MS,
+    robotsRetryMs: spec.robotsRetryMs,
+    robotsMaxRetries: spec.maxRetries,
+    leaseMs: spec.leaseMs,
+  };
+}
+
+/**
+ * @param concurrency leases this loop keeps in flight: the job's own in the embedded
+ *   mode; a worker's share in the distributed one.
+ * @param idlePollMs how often an idle loop asks the frontier again (other workers'
+ *   commits can add work only the frontier sees).
+ */
+export function crawlerOptions(
+  spec: CrawlSpec,
+  concurrency: number,
+  idlePollMs: number,
+): CrawlerOptions {
+  return {
+    concurrency,
+    maxDepth: spec.maxDepth,
+    storeBody: spec.storeBody,
+    sortQuery: spec.sortQuery,
+    maxRedirects: spec.maxRedirects,
+    idlePollMs,
+    maxRetries: spec.maxRetries,
+    retryBaseMs: spec.retryBaseMs,
+    retryMaxMs: spec.retryMaxMs,
+    maxRetryAfterMs: spec.maxRetryAfterMs,
+  };
+}
+
+export function createFetcher(spec: CrawlSpec): HttpFetcher {
+  return new HttpFetcher({
+    userAgent: spec.userAgent,
+    connectTimeoutMs: spec.connectTimeoutMs,
+    headersTimeoutMs: spec.firstByteTimeoutMs,
+    bodyTimeoutMs: spec.bodyTimeoutMs,
+    totalTimeoutMs: spec.totalTimeoutMs,
+    maxBodyBytes: spec.maxBodyBytes,
+    maxRedirects: spec.maxRedirects,
+    connectionsPerOrigin: Math.min(spec.concurrency, 256),
+  });
+}
+
+export function createParser(spec: CrawlSpec, linkFilter: LinkFilterSpec): PageParser {
+  const options: PageParserOptions = {
+    linkFilter,
+    respectNofollow: spec.respectNofollow,
+    sortQuery: spec.sortQuery,
+    // The crawler adds every link it asks for, so links already returned can be
+    // dropped before they cross the thread boundary.
+    dedupLinks: true,
+  };
+  const workers = spec.parseWorkers ?? Math.max(1, availableParallelism() - 1);
+  return workers === 0
+    ? new InlinePageParser(options)
+    : new WorkerPageParser({ ...options, workers });
+}
