@@ -1,0 +1,111 @@
+/** The PostgreSQL page store, read side: one job's rows of crawled_data as PageRecords. */
+import type pg from 'pg';
+import type { ErrorCode } from '../../core/errors.js';
+import type { PageRecord } from '../../core/types.js';
+import type { PageStore, ScanOptions } from '../../storage/page-store.js';
+
+/**
+ * Casts make pg hand back what PageRecord holds without touching its global type parsers:
+ * timestamptz would become a Date (and lose microseconds), bigint a string. float8 comes
+ * back as a number, exact for epoch ms and for lengths below 2^53.
+ */
+const COLUMNS = `id::text AS id_text, url, final_url, status, title, depth, content_type,
+  (extract(epoch FROM crawled_at) * 1000)::float8 AS fetched_at, error, error_message,
+  attempts, etag, last_modified, content_hash, content_length::float8 AS content_length,
+  charset, canonical_url, link_count, duration_ms, headers`;
+
+/**
+ * The pages of job `jobId` in `pool`'s schema (tables made by migratePostgres).
+ * `close()` does not end the pool: the store did not create it, and its creator ends it.
+ */
+export function createPostgresPageStore(pool: pg.Pool, jobId: string): PageStore {
+  return {
+    async countPages(): Promise<number> {
+      const { rows } = await pool.query<{ n: string }>(
+        'SELECT count(*) AS n FROM crawled_data WHERE task_id = $1',
+        [jobId],
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    /**
+     * Keyset pagination on id (never OFFSET, which rereads every skipped row): each batch is
+     * its own short query, so no transaction or cursor stays open while the caller works.
+     * An update keeps a row's id, so the order stays first-stored. Rows committed during the
+     * scan by other writers may or may not be seen (ids are taken before commit, so one can
+     * land behind the scan's position); a scan after the job finished sees every row.
+     */
+    async *scanPages(options: ScanOptions = {}): AsyncIterable<PageRecord> {
+      const batchSize = options.batchSize ?? 1000;
+      if (!Number.isInteger(batchSize) || batchSize < 1) {
+        throw new RangeError(`scanPages batchSize must be a positive integer, got ${batchSize}`);
+      }
+      const withBody = options.withBody ?? false;
+      // id goes out as id_text: an output column named id would make ORDER BY id sort text.
+      const text = `SELECT ${COLUMNS}${withBody ? ', content' : ''}
+        FROM crawled_data WHERE task_id = $1 AND id > $2 ORDER BY id LIMIT $3`;
+      let after = '0';
+      for (;;) {
+        const { rows } = await pool.query<Row>(text, [jobId, after, batchSize]);
+        for (const row of rows) yield fromRow(row);
+        if (rows.length < batchSize) return;
+        after = rows[rows.length - 1]!.id_text;
+      }
+    },
+
+    async close(): Promise<void> {
+      // The pool is not ours to end.
+    },
+  };
+}
+
+interface Row {
+  /** The bigint id as text: beyond 2^53 a number would lose it. */
+  id_text: string;
+  url: string;
+  final_url: string | null;
+  status: number | null;
+  title: string | null;
+  depth: number;
+  content_type: string | null;
+  fetched_at: number;
+  error: string | null;
+  error_message: string | null;
+  attempts: number;
+  etag: string | null;
+  last_modified: string | null;
+  content_hash: string | null;
+  content_length: number | null;
+  charset: string | null;
+  canonical_url: string | null;
+  link_count: number;
+  duration_ms: number | null;
+  /** jsonb: pg parses it. */
+  headers: Record<string, string>;
+  content?: Buffer | null;
+}
+
+function fromRow(r: Row): PageRecord {
+  return {
+    url: r.url,
+    finalUrl: r.final_url,
+    status: r.status,
+    title: r.title,
+    depth: r.depth,
+    contentType: r.content_type,
+    fetchedAt: r.fetched_at,
+    error: r.error as ErrorCode | null,
+    errorMessage: r.error_message,
+    attempts: r.attempts,
+    etag: r.etag,
+    lastModified: r.last_modified,
+    contentHash: r.content_hash,
+    contentLength: r.content_length,
+    charset: r.charset,
+    canonicalUrl: r.canonical_url,
+    linkCount: r.link_count,
+    durationMs: r.duration_ms,
+    headers: r.headers,
+    body: r.content ?? null,
+  };
+}
