@@ -38,7 +38,21 @@ export function jobKeys(jobId: string, prefix = DEFAULT_KEY_PREFIX) {
   return {
     /** Prefix of every key of the job; scripts derive per-host keys from it. */
     base,
-    /** HASH: the job's spec and the settings the scripts read. */
+    /** HASH: the job's spec and the settings the scripts read (lib/keys.lua k_job). */
     job: `${base}job`,
+    /** HASH: the job's counters (k_counters). */
+    counters: `${base}c`,
+    /** ZSET: leasable hosts by next-contact time (k_ready). */
+    ready: `${base}ready`,
+    /** ZSET: lease tokens by deadline (k_deadlines). */
+    deadlines: `${base}leases`,
+    /** STREAM: committed page records for the result writers (k_results). */
+    results: `${base}results`,
+    /** STREAM: records a writer could not store after every retry, with the error. */
+    deadLetters: `${base}dead`,
+    /** HASH: one origin's robots.txt answer (k_robots). */
+    robots: (origin: string): string => `${base}r:${origin}`,
+    /** HASH: one host's politeness state (k_host). */
+    host: (host: string): string => `${base}h:${host}`,
   };
 }
