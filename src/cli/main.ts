@@ -3,16 +3,22 @@
 import { Command, CommanderError } from 'commander';
 import { registerCrawlCommand } from './commands/crawl.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerMigrateCommand } from './commands/migrate.js';
+import { registerWorkerCommand } from './commands/worker.js';
 
 const program = new Command();
 program
   .name('trawl')
-  .description('Trawl: a fast, crash-proof web crawler. Embedded by default (SQLite, one process).')
+  .description(
+    'Trawl: a fast, crash-proof web crawler. Embedded by default (SQLite, one process); distributed with Redis and PostgreSQL.',
+  )
   .version('0.1.0')
   .exitOverride()
   .showHelpAfterError('(run "trawl help <command>" for usage)');
 registerCrawlCommand(program);
 registerDemoCommand(program);
+registerWorkerCommand(program);
+registerMigrateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -50,7 +50,8 @@ export function progressReporter(
   };
 }
 
-export function summaryText(s: CrawlSummary, out: string | null, dataDir: string): string {
+/** @param where the line naming where the crawl's state is (data dir, or job). */
+export function summaryText(s: CrawlSummary, out: string | null, where: string): string {
   const f = s.frontier;
   const head =
     s.result === 'complete'
@@ -65,6 +66,6 @@ export function summaryText(s: CrawlSummary, out: string | null, dataDir: string
     `  resources:  ${s.cpuSeconds.toFixed(1)} CPU s, peak RSS ${(s.peakRssBytes / 1048576).toFixed(0)} MB`,
   ];
   if (out !== null) lines.push(`  output:     ${out} (${s.exported} pages)`);
-  lines.push(`  data dir:   ${dataDir}`);
+  lines.push(`  ${where}`);
   return lines.join('\n') + '\n';
 }

@@ -34,11 +34,19 @@ export class Crawler {
   /** Leases in flight, by token: what renew() extends. */
   private readonly inFlight = new Map<string, Lease>();
   private fatal: unknown = null;
+  private concurrency: number;
 
   constructor(options: CrawlerOptions, deps: CrawlerDeps) {
     // Every in-flight request listens on the one stop signal.
     setMaxListeners(0, this.abort.signal);
     this.ctx = { ...deps, options, counters: this.counters, signal: this.abort.signal };
+    this.concurrency = options.concurrency;
+  }
+
+  /** Changes how many leases this loop keeps in flight (a worker sharing itself among jobs). */
+  setConcurrency(n: number): void {
+    this.concurrency = Math.max(1, Math.floor(n));
+    this.wake();
   }
 
   /**
@@ -73,7 +81,7 @@ export class Crawler {
     try {
       for (;;) {
         if (this.fatal !== null) break;
-        const free = this.ctx.options.concurrency - tasks.size;
+        const free = this.concurrency - tasks.size;
         let waitMs = Infinity;
         if (!this.stopping && free > 0) {
           let batch;

@@ -37,9 +37,16 @@ export async function runPageTask(ctx: TaskContext, lease: Lease): Promise<void>
       sortQuery: ctx.options.sortQuery,
     });
   } catch (err) {
+    if (!ctx.signal.aborted) {
+      const code = isTrawlError(err) ? err.code : 'network';
+      const status = isTrawlError(err) ? (err.status ?? null) : null;
+      ctx.metrics?.recordRequest(status, code, (ctx.clock.now() - startedAt) / 1000);
+    }
     return fetchFailed(ctx, lease, err, startedAt);
   }
   ctx.counters.bytes += res.wireBytes;
+  ctx.metrics?.recordRequest(res.status, null, res.durationMs / 1000);
+  ctx.metrics?.fetchBytesTotal.inc(res.body.length);
   const contactedAt = ctx.clock.now();
   const location = isRedirectStatus(res.status) ? res.headers['location'] : undefined;
   if (location !== undefined) return redirected(ctx, lease, res, location, contactedAt);

@@ -5,6 +5,7 @@ import { sleep } from '../core/clock.js';
 import type { LinkFilter } from '../core/url/link-filter.js';
 import type { Fetcher } from '../fetch/fetcher.js';
 import type { CommitResult, Completion, Frontier } from '../frontier/frontier.js';
+import type { TrawlMetrics } from '../metrics/metrics.js';
 import type { PageParser } from '../parse/page-parser.js';
 import type { RetryOptions } from './retry-policy.js';
 
@@ -32,6 +33,8 @@ export interface CrawlerDeps {
   linkFilter: LinkFilter;
   clock: Clock;
   log: Logger;
+  /** Requests by status, their durations, refused commits; none when absent. */
+  metrics?: TrawlMetrics;
 }
 
 /** Counters of this run (not of earlier runs of a resumed crawl, nor of other workers). */
@@ -58,6 +61,7 @@ export async function commitOne(ctx: TaskContext, completion: Completion): Promi
   const [result] = await ctx.frontier.commit([completion]);
   if (result === undefined || !result.accepted) {
     ctx.counters.refused++;
+    ctx.metrics?.commitsRefusedTotal.inc();
     ctx.log.debug(
       { token: completion.token, kind: completion.kind },
       'commit refused: lease expired',

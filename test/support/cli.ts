@@ -8,8 +8,12 @@ const entry = fileURLToPath(
 );
 const nodeArgs = compiled ? [entry] : ['--import', 'tsx', entry];
 
-export function spawnCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** @param env extra environment variables for the child (on top of this process's). */
+export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
 }
 
 export interface CliResult {
@@ -29,6 +33,6 @@ export function collect(child: ChildProcess): Promise<CliResult> {
   });
 }
 
-export function runCli(args: string[]): Promise<CliResult> {
-  return collect(spawnCli(args));
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return collect(spawnCli(args, env));
 }

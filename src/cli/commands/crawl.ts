@@ -1,11 +1,18 @@
-/** `trawl crawl <url...>`: flags -> crawl spec -> embedded run. */
+/**
+ * `trawl crawl <url...>`: flags -> crawl spec -> an embedded run, or, with Redis and
+ * PostgreSQL configured (--redis/--database, TRAWL_REDIS_URL/TRAWL_DATABASE_URL or the
+ * config file), the same crawl run by the cluster.
+ */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CrawlSpecInput } from '../../config/crawl-spec.js';
 import { parseCrawlSpec } from '../../config/parse-spec.js';
+import { distributedServices } from '../../config/runtime-config.js';
 import { createLogger } from '../../log/logger.js';
-import { runCrawl } from '../../main/run-crawl.js';
+import { runDistributedCrawl } from '../../main/distributed-crawl.js';
+import { processConfig } from '../../main/process-config.js';
+import { runCrawl, type CrawlSummary } from '../../main/run-crawl.js';
 import type { ExportFormat } from '../../storage/export/write-export.js';
 import { collect, intFlag } from '../options.js';
 import { progressReporter, summaryText } from '../progress.js';
@@ -13,7 +20,13 @@ import { progressReporter, summaryText } from '../progress.js';
 interface CrawlFlags {
   out?: string;
   format?: ExportFormat;
-  dataDir: string;
+  dataDir?: string;
+  redis?: string;
+  database?: string;
+  workers: number;
+  job?: string;
+  config?: string;
+  httpPort?: number;
   maxPages?: number;
   maxDepth?: number;
   concurrency?: number;
@@ -53,7 +66,22 @@ export function registerCrawlCommand(program: Command): void {
         'output format (default: from --out extension, else jsonl)',
       ).choices(['jsonl', 'csv']),
     )
-    .option('-d, --data-dir <dir>', 'where the crawl state (SQLite) lives', './trawl-data')
+    .option('-d, --data-dir <dir>', 'where the crawl state (SQLite) lives (default ./trawl-data)')
+    .option('--redis <url>', 'distributed mode: Redis (redis://host:port or redis+cluster://...)')
+    .option('--database <url>', 'distributed mode: PostgreSQL (postgres://user@host/db)')
+    .option(
+      '--workers <n>',
+      'distributed mode: workers run in this process (0: only separately started ones)',
+      intFlag(0),
+      1,
+    )
+    .option('--job <id>', 'distributed mode: the job id (default: derived from the start URLs)')
+    .option('--config <file>', 'JSON file of runtime settings (see README)')
+    .option(
+      '--http-port <port>',
+      'distributed mode: /health and /metrics port (default 9464)',
+      intFlag(0),
+    )
     .option('--max-pages <n>', 'stop after N pages (whole crawl, across resumes)', intFlag(1))
     .option('--max-depth <n>', 'do not follow links deeper than N from a seed', intFlag(0))
     .option('-c, --concurrency <n>', 'requests in flight at once (default 32)', intFlag(1))
@@ -137,19 +165,51 @@ export function registerCrawlCommand(program: Command): void {
       const spec = parseCrawlSpec(input);
       const format: ExportFormat =
         flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
-      const reporter = flags.progress ? progressReporter(process.stderr) : null;
-      const summary = await runCrawl({
-        spec,
+      const config = processConfig(flags.config, {
+        redisUrl: flags.redis,
+        databaseUrl: flags.database,
         dataDir: flags.dataDir,
-        out: flags.out ?? null,
-        format,
-        fresh: flags.fresh === true,
-        log: createLogger(flags.logLevel),
-        onProgress: reporter?.onProgress,
-        progressIntervalMs: reporter?.intervalMs,
+        httpPort: flags.httpPort,
       });
+      const services = distributedServices(config);
+      const reporter = flags.progress ? progressReporter(process.stderr) : null;
+      const log = createLogger(flags.logLevel);
+      let summary: CrawlSummary;
+      let where: string;
+      if (services === null) {
+        summary = await runCrawl({
+          spec,
+          dataDir: config.dataDir,
+          out: flags.out ?? null,
+          format,
+          fresh: flags.fresh === true,
+          log,
+          onProgress: reporter?.onProgress,
+          progressIntervalMs: reporter?.intervalMs,
+        });
+        where = `data dir:   ${config.dataDir}`;
+      } else {
+        const distributed = await runDistributedCrawl({
+          spec,
+          jobId: flags.job ?? null,
+          ...services,
+          config,
+          workers: flags.workers,
+          out: flags.out ?? null,
+          format,
+          fresh: flags.fresh === true,
+          log,
+          onProgress: reporter?.onProgress,
+          progressIntervalMs: reporter?.intervalMs,
+        });
+        summary = distributed;
+        where = `job:        ${distributed.jobId} (Redis + PostgreSQL)`;
+        if (distributed.deadLetters > 0) {
+          where += `\n  WARNING:    ${distributed.deadLetters} results could not be stored (dead-letter stream)`;
+        }
+      }
       reporter?.clear();
-      process.stderr.write(summaryText(summary, flags.out ?? null, flags.dataDir));
+      process.stderr.write(summaryText(summary, flags.out ?? null, where));
       if (flags.statsJson !== undefined)
         await writeFile(flags.statsJson, JSON.stringify(summary, null, 2));
       if (summary.result === 'interrupted') process.exitCode = 130;

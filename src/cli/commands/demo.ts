@@ -43,7 +43,7 @@ export function registerDemoCommand(program: Command): void {
         });
         reporter.clear();
         process.stderr.write(
-          summaryText(summary, flags.out, `${dataDir} (temporary, removed at exit)`),
+          summaryText(summary, flags.out, `data dir:   ${dataDir} (temporary, removed at exit)`),
         );
         const rows = (await readFile(flags.out, 'utf8')).trim().split('\n').slice(0, 8);
         process.stdout.write('\nFirst pages of the output:\n');

@@ -233,7 +233,12 @@ export class FrontierState {
       if (lease !== null) leases.push(lease);
       this.file(host);
     }
-    return { leases, done: this.isDone(), waitMs: leases.length < max ? this.waitMs(now) : 0 };
+    let waitMs = 0;
+    if (leases.length < max) {
+      // At the job's concurrency only a commit frees a slot: no time to wait for.
+      waitMs = leases.length === limit && limit < max ? Infinity : this.waitMs(now);
+    }
+    return { leases, done: this.isDone(), waitMs };
   }
 
   commit(c: Completion): CommitResult {

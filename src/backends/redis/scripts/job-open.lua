@@ -8,8 +8,8 @@
             (1/0), rmaxage, rretry, rmaxretries, lease, maxstream, dedup, bloom_capacity,
             bloom_fpr, spec (the job spec as JSON)
 
-  Returns  1 when the job was created, 0 when it existed (its settings are updated; dedup
-           settings are kept: a seen-set cannot change its shape)
+  Returns  1 when the job was created, 0 when it existed (its settings are updated and it
+           is running again; dedup settings are kept: a seen-set cannot change its shape)
 ]]
 --@include lib/keys
 --@include lib/common
@@ -31,6 +31,8 @@ if created then
     'written', 0, 'expired', 0)
   return 1
 end
+-- Submitted again: it runs again (a finished job with nothing new is done at once).
+redis.call('HSET', k_job(B), 'state', 'running')
 local job = job_settings(B)
 if budget_left(B, job) > 0 then
   local parked = redis.call('SMEMBERS', k_parked(B))

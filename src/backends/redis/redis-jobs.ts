@@ -1,0 +1,176 @@
+/**
+ * The jobs of a Redis deployment: submitting one (its frontier, its results stream and
+ * consumer group, its seeds, its place in the registry), finding the active ones, their
+ * status, and their end. The registry is one SET outside every job's hash tag; a job's
+ * own keys all share its tag.
+ */
+import type { DiscoveredLink, PageRecord } from '../../core/types.js';
+import type { FrontierSettings, FrontierStats } from '../../frontier/frontier.js';
+import { globalKeys, jobKeys } from './keys.js';
+import type { RedisClient } from './redis-connection.js';
+import { callScript } from './redis-scripts.js';
+import {
+  openRedisJob,
+  redisFrontier,
+  redisJobStats,
+  type DedupSettings,
+} from './redis-frontier.js';
+
+/** The consumer group of the result writers on every job's results stream. */
+export const WRITERS_GROUP = 'writers';
+
+export interface SubmitRedisJobOptions {
+  redis: RedisClient;
+  jobId: string;
+  prefix?: string;
+  settings: FrontierSettings;
+  /** The job spec (JSON), read by every worker that serves the job. */
+  spec: unknown;
+  seeds: DiscoveredLink[];
+  /** Origins whose sitemaps seed the job. */
+  sitemapOrigins: string[];
+  dedup?: DedupSettings;
+  maxStreamLength?: number;
+}
+
+/** Creates (or resumes) a job and queues its seeds; workers pick it up from the registry. */
+export async function submitRedisJob(
+  options: SubmitRedisJobOptions,
+): Promise<{ created: boolean; newSeeds: number }> {
+  const { redis, jobId, prefix } = options;
+  const keys = jobKeys(jobId, prefix);
+  const created = await openRedisJob(options);
+  await redis.hincrby(keys.job, 'specv', 1);
+  try {
+    await redis.xgroup('CREATE', keys.results, WRITERS_GROUP, '0', 'MKSTREAM');
+  } catch (err) {
+    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+  }
+  const frontier = redisFrontier(options);
+  const newSeeds = await frontier.add(options.seeds);
+  await frontier.addSitemapSources(options.sitemapOrigins);
+  await redis.sadd(globalKeys(prefix).jobs, jobId);
+  return { created, newSeeds };
+}
+
+/** Ids of the jobs not finished (or whose results are not all written yet). */
+export async function activeRedisJobs(redis: RedisClient, prefix?: string): Promise<string[]> {
+  return redis.smembers(globalKeys(prefix).jobs);
+}
+
+export interface RedisJobInfo {
+  spec: unknown;
+  /** Bumped by every submission: workers restart a job whose spec changed. */
+  version: number;
+  state: string;
+}
+
+export async function readRedisJob(
+  redis: RedisClient,
+  jobId: string,
+  prefix?: string,
+): Promise<RedisJobInfo | null> {
+  const [spec, version, state] = await redis.hmget(
+    jobKeys(jobId, prefix).job,
+    'spec',
+    'specv',
+    'state',
+  );
+  if (spec === null || spec === undefined) return null;
+  return {
+    spec: JSON.parse(spec) as unknown,
+    version: Number(version ?? 0),
+    state: state ?? 'running',
+  };
+}
+
+export interface RedisJobStatus {
+  stats: FrontierStats;
+  /** Nothing queued and nothing in flight on any worker (or the page budget is spent). */
+  done: boolean;
+  /** Results not yet written to PostgreSQL. */
+  unwritten: number;
+  /** Results the writers gave up on (see the job's dead-letter stream). */
+  deadLetters: number;
+  state: string;
+}
+
+export async function redisJobStatus(
+  redis: RedisClient,
+  jobId: string,
+  prefix?: string,
+): Promise<RedisJobStatus> {
+  const keys = jobKeys(jobId, prefix);
+  const [stats, counters, job, unwritten, deadLetters] = await Promise.all([
+    redisJobStats(redis, jobId, prefix),
+    redis.hmget(keys.counters, 'qn', 'qu', 'started'),
+    redis.hmget(keys.job, 'maxp', 'state'),
+    redis.xlen(keys.results),
+    redis.xlen(keys.deadLetters),
+  ]);
+  const [qn, qu, started] = counters.map((v) => Number(v ?? 0)) as [number, number, number];
+  const maxPages = Number(job[0] ?? -1);
+  const budgetSpent = maxPages >= 0 && started >= maxPages;
+  const done = stats.inFlight === 0 && qu === 0 && (qn === 0 || budgetSpent);
+  return { stats, done, unwritten, deadLetters, state: job[1] ?? 'gone' };
+}
+
+/**
+ * Completes the job if it is over and its results are all written, and takes it out of
+ * the registry. Returns false when it is not over. A job resubmitted meanwhile stays (or
+ * is put back) in the registry.
+ */
+export async function finishRedisJob(
+  redis: RedisClient,
+  jobId: string,
+  prefix?: string,
+): Promise<boolean> {
+  const keys = jobKeys(jobId, prefix);
+  const finished = await callScript(redis, 'job-finish', [keys.job], ['']);
+  if (finished !== 1) return false;
+  await redis.srem(globalKeys(prefix).jobs, jobId);
+  // The registry lives on another slot than the job: re-check, so a submission that came
+  // between the two steps is not lost from it.
+  const state = await redis.hget(keys.job, 'state');
+  if (state === 'running') await redis.sadd(globalKeys(prefix).jobs, jobId);
+  return true;
+}
+
+/** Deletes every key of the job (--fresh). */
+export async function deleteRedisJob(
+  redis: RedisClient,
+  jobId: string,
+  prefix?: string,
+): Promise<void> {
+  await redis.srem(globalKeys(prefix).jobs, jobId);
+  const pattern = `${jobKeys(jobId, prefix).base.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  const nodes = 'nodes' in redis ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await node.unlink(...found);
+    } while (cursor !== '0');
+  }
+}
+
+/** The records of a job's dead letters, with the error each failed with (for reports). */
+export async function readDeadLetters(
+  redis: RedisClient,
+  jobId: string,
+  prefix?: string,
+  max = 100,
+): Promise<{ error: string; record: PageRecord | null }[]> {
+  const entries = await redis.xrange(jobKeys(jobId, prefix).deadLetters, '-', '+', 'COUNT', max);
+  return entries.map(([, fields]) => {
+    const get = (name: string): string | undefined => fields[fields.indexOf(name) + 1];
+    let record: PageRecord | null = null;
+    try {
+      record = JSON.parse(get('r') ?? 'null') as PageRecord | null;
+    } catch {
+      record = null;
+    }
+    return { error: get('error') ?? '', record };
+  });
+}

@@ -1,0 +1,181 @@
+/**
+ * How a Trawl process runs (not what it crawls: that is the crawl spec). One table:
+ * field, schema with default, environment variable, unit. Values come from, lowest to
+ * highest: the defaults, a JSON config file (--config FILE or TRAWL_CONFIG), the
+ * environment, then command-line flags. The environment is read once, in src/main, and
+ * handed in here.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+
+const port = z.number().int().min(0).max(65_535);
+const positive = z.number().int().min(1);
+
+/** The table. `env` names the variable; units are in the field names. */
+export const RUNTIME_FIELDS = {
+  redisUrl: {
+    type: 'string',
+    env: 'TRAWL_REDIS_URL',
+    schema: z.string().min(1).nullable().default(null),
+    doc: 'Redis for the distributed mode: redis://host:port, or redis+cluster://host:port,... With neither this nor databaseUrl, everything runs embedded.',
+  },
+  databaseUrl: {
+    type: 'string',
+    env: 'TRAWL_DATABASE_URL',
+    schema: z.string().min(1).nullable().default(null),
+    doc: 'PostgreSQL for the distributed mode: postgres://user@host:port/db',
+  },
+  dataDir: {
+    type: 'string',
+    env: 'TRAWL_DATA_DIR',
+    schema: z.string().min(1).default('./trawl-data'),
+    doc: 'Where the embedded mode keeps its SQLite database',
+  },
+  redisPrefix: {
+    type: 'string',
+    env: 'TRAWL_REDIS_PREFIX',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .default('trawl'),
+    doc: 'Prefix of every Redis key (several deployments can share a server)',
+  },
+  httpHost: {
+    type: 'string',
+    env: 'TRAWL_HTTP_HOST',
+    schema: z.string().min(1).default('127.0.0.1'),
+    doc: 'Interface of the /health, /health/ready and /metrics server (0.0.0.0 in a container)',
+  },
+  httpPort: {
+    type: 'number',
+    env: 'TRAWL_HTTP_PORT',
+    schema: port.default(9464),
+    doc: 'Port of that server; when taken, the next free one of the 10 after it is used. 0: any free port',
+  },
+  workerConcurrency: {
+    type: 'number',
+    env: 'TRAWL_WORKER_CONCURRENCY',
+    schema: positive.max(10_000).default(64),
+    doc: "Requests one worker process keeps in flight, shared by the jobs it serves (each job's own --concurrency caps it across the cluster)",
+  },
+  writerBatchSize: {
+    type: 'number',
+    env: 'TRAWL_WRITER_BATCH_SIZE',
+    schema: positive.max(10_000).default(500),
+    doc: 'Records a result writer writes to PostgreSQL per transaction',
+  },
+  maxStreamLength: {
+    type: 'number',
+    env: 'TRAWL_MAX_STREAM_LENGTH',
+    schema: z.number().int().min(0).default(100_000),
+    doc: 'Results waiting for the writers beyond which workers stop taking new work (back-pressure; nothing is dropped). 0: no limit',
+  },
+  shutdownTimeoutMs: {
+    type: 'number',
+    env: 'TRAWL_SHUTDOWN_TIMEOUT_MS',
+    schema: positive.default(30_000),
+    doc: 'On SIGTERM/SIGINT, how long requests in flight may finish before the rest are handed back, ms',
+  },
+  pgPoolMax: {
+    type: 'number',
+    env: 'TRAWL_PG_POOL_MAX',
+    schema: positive.max(1_000).default(10),
+    doc: 'PostgreSQL connections per process',
+  },
+  logLevel: {
+    type: 'string',
+    env: 'TRAWL_LOG_LEVEL',
+    schema: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    doc: 'Log level of worker processes (pino, JSON on stderr)',
+  },
+} as const;
+
+type Fields = typeof RUNTIME_FIELDS;
+export type RuntimeConfig = { [K in keyof Fields]: z.output<Fields[K]['schema']> };
+export type RuntimeConfigInput = { [K in keyof Fields]?: z.input<Fields[K]['schema']> };
+
+export interface LoadRuntimeConfigOptions {
+  /** The process environment (read by the caller, once). */
+  env: Record<string, string | undefined>;
+  /** A JSON config file; null: TRAWL_CONFIG if set, else none. */
+  file?: string | null;
+  /** Values from command-line flags (undefined entries are ignored). */
+  flags?: RuntimeConfigInput;
+}
+
+/** Resolves the runtime config; a bad value fails with a UsageError naming the field and its source. */
+export function loadRuntimeConfig(options: LoadRuntimeConfigOptions): RuntimeConfig {
+  const filePath = options.file ?? options.env.TRAWL_CONFIG ?? null;
+  const fromFile = filePath === null ? {} : readConfigFile(filePath);
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, field] of Object.entries(RUNTIME_FIELDS)) {
+    const flag = (options.flags as Record<string, unknown> | undefined)?.[name];
+    const envValue = options.env[field.env];
+    let value: unknown;
+    let source = 'default';
+    if (flag !== undefined) {
+      value = flag;
+      source = 'flag';
+    } else if (envValue !== undefined && envValue !== '') {
+      // The environment holds strings: a number field's value is converted (and checked) here.
+      value =
+        field.type === 'number' && /^-?\d+$/.test(envValue.trim()) ? Number(envValue) : envValue;
+      source = field.env;
+    } else if (name in fromFile) {
+      value = fromFile[name];
+      source = filePath!;
+    }
+    const parsed = field.schema.safeParse(value);
+    if (parsed.success) out[name] = parsed.data;
+    else
+      problems.push(`  ${name} (from ${source}): ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  }
+  for (const key of Object.keys(fromFile)) {
+    if (!(key in RUNTIME_FIELDS)) problems.push(`  ${key} (from ${filePath}): unknown setting`);
+  }
+  if (problems.length > 0) throw new UsageError(`invalid configuration:\n${problems.join('\n')}`);
+  return out as RuntimeConfig;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`config file ${path} must hold a JSON object of settings`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The distributed mode is on when either service is configured (both are required). */
+export function distributedServices(
+  config: RuntimeConfig,
+): { redisUrl: string; databaseUrl: string } | null {
+  const { redisUrl, databaseUrl } = config;
+  if (redisUrl === null && databaseUrl === null) return null;
+  if (redisUrl === null || databaseUrl === null) {
+    const missing =
+      redisUrl === null
+        ? 'Redis (--redis or TRAWL_REDIS_URL)'
+        : 'PostgreSQL (--database or TRAWL_DATABASE_URL)';
+    throw new UsageError(
+      `the distributed mode needs both Redis and PostgreSQL: ${missing} is not set`,
+    );
+  }
+  return { redisUrl, databaseUrl };
+}

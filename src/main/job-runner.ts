@@ -1,0 +1,117 @@
+/**
+ * One job served by one worker process: the job's crawl loop over the Redis frontier,
+ * with the fetcher and parser pool its spec asks for. The same Crawler as the embedded
+ * mode; only the frontier adapter differs.
+ */
+import type { Logger } from 'pino';
+import { parseCrawlSpec } from '../config/parse-spec.js';
+import type { CrawlSpec, CrawlSpecInput } from '../config/crawl-spec.js';
+import { systemClock } from '../core/clock.js';
+import { createLinkFilter, type LinkFilterSpec } from '../core/url/link-filter.js';
+import { Crawler, type StopMode } from '../crawler/crawler.js';
+import type { Frontier } from '../frontier/frontier.js';
+import type { TrawlMetrics } from '../metrics/metrics.js';
+import type { RedisClient } from '../backends/redis/redis-connection.js';
+import { redisFrontier } from '../backends/redis/redis-frontier.js';
+import type { RedisJobInfo } from '../backends/redis/redis-jobs.js';
+import {
+  canonicalSeeds,
+  crawlerOptions,
+  createFetcher,
+  createParser,
+  frontierSettings,
+} from './job-parts.js';
+
+/**
+ * How often an idle worker asks a job's frontier again: other workers' commits add work
+ * only Redis sees. Short enough that a new host's first page waits little, long enough
+ * that idle workers cost Redis nothing noticeable (a lease call each).
+ */
+export const DISTRIBUTED_IDLE_POLL_MS = 100;
+
+export interface JobRunnerOptions {
+  jobId: string;
+  info: RedisJobInfo;
+  redis: RedisClient;
+  prefix: string;
+  /** Leases this process keeps in flight for the job (its share of the worker). */
+  concurrency: number;
+  log: Logger;
+  metrics?: TrawlMetrics;
+}
+
+export class JobRunner {
+  readonly jobId: string;
+  readonly version: number;
+  readonly spec: CrawlSpec;
+  readonly frontier: Frontier;
+  private readonly crawler: Crawler;
+  private readonly closers: (() => Promise<void>)[] = [];
+  private running: Promise<void> | null = null;
+
+  /** Builds the parts (no I/O: pools connect on first use). Throws UsageError for a bad spec. */
+  constructor(private readonly options: JobRunnerOptions) {
+    this.jobId = options.jobId;
+    this.version = options.info.version;
+    const spec = parseCrawlSpec(options.info.spec as CrawlSpecInput);
+    this.spec = spec;
+    const seeds = canonicalSeeds(spec.seeds, spec.sortQuery);
+    const filterSpec: LinkFilterSpec = {
+      scope: spec.scope,
+      seedHosts: [...new Set(seeds.map((s) => s.host))],
+      include: spec.include,
+      exclude: spec.exclude,
+    };
+    this.frontier = redisFrontier({
+      redis: options.redis,
+      jobId: options.jobId,
+      prefix: options.prefix,
+      settings: frontierSettings(spec),
+    });
+    const fetcher = createFetcher(spec);
+    const parser = createParser(spec, filterSpec);
+    this.closers.push(
+      () => parser.close(),
+      () => fetcher.close(),
+    );
+    this.crawler = new Crawler(
+      crawlerOptions(spec, options.concurrency, DISTRIBUTED_IDLE_POLL_MS),
+      {
+        frontier: this.frontier,
+        fetcher,
+        parser,
+        linkFilter: createLinkFilter(filterSpec),
+        clock: systemClock,
+        log: options.log.child({ job: options.jobId }),
+        metrics: options.metrics,
+      },
+    );
+  }
+
+  get counters(): Crawler['counters'] {
+    return this.crawler.counters;
+  }
+
+  /** True once the job's frontier reported it done (not merely stopped). */
+  get isDone(): boolean {
+    return this.crawler.isDone;
+  }
+
+  /** Runs the job until it is done or stopped; the parts are closed after. */
+  run(): Promise<void> {
+    this.running ??= this.crawler.run().finally(async () => {
+      for (const close of this.closers) {
+        await close().catch((err: unknown) => this.options.log.warn({ err }, 'close failed'));
+      }
+    });
+    return this.running;
+  }
+
+  setConcurrency(n: number): void {
+    this.crawler.setConcurrency(n);
+  }
+
+  stop(mode: StopMode): void {
+    this.crawler.stop(mode);
+  }
+}
