@@ -149,7 +149,8 @@ export class Crawler {
     if (tokens.length === 0) return;
     try {
       const held = await this.ctx.frontier.renew(tokens);
-      const lost = tokens.filter((_, i) => held[i] !== true);
+      // A lease committed while the renewal was on its way is not lost.
+      const lost = tokens.filter((t, i) => held[i] !== true && this.inFlight.has(t));
       if (lost.length > 0)
         this.ctx.log.warn({ lost: lost.length }, 'leases expired before renewal');
     } catch (err) {

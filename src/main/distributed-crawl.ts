@@ -158,14 +158,17 @@ export async function runDistributedCrawl(
         options.onProgress(progress(status));
       }
     }
+    log.info({ job: jobId, elapsedMs: Date.now() - startedAt }, 'job done and written');
     await Promise.all(runtimes.map((r) => r.stop(config.shutdownTimeoutMs)));
     status = await redisJobStatus(redis, jobId, prefix);
 
     const store = createPostgresPageStore(pool, jobId);
     const pagesStored = await store.countPages();
     let exported: number | null = null;
-    if (options.out !== null)
+    if (options.out !== null) {
       exported = await writeExport(store.scanPages(), options.out, options.format);
+      log.info({ job: jobId, exported, elapsedMs: Date.now() - startedAt }, 'exported');
+    }
     if (status.deadLetters > 0) {
       log.error(
         { job: jobId, deadLetters: status.deadLetters },

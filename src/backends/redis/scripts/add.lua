@@ -6,8 +6,9 @@
   KEYS[1]  the job hash (jobKeys(job).job)
   ARGV[1]  what: "pages" or "sitemaps"
   ARGV[2]  count n
-  ARGV[3..] pages: n links of 5 values: fingerprint (8 bytes), url, host, depth, priority;
-            sitemaps: n pairs: fingerprint of the origin, origin ("scheme://host[:port]")
+  ARGV[3..] pages: n links of 5 values: fingerprint (16 hex digits: fingerprint.ts
+            urlFingerprintHex), url, host, depth, priority; sitemaps: n pairs: the
+            origin's fingerprint (hex), origin ("scheme://host[:port]")
 
   Returns  how many were new (and are now queued)
 ]]
@@ -18,17 +19,24 @@
 --@include lib/queue
 
 local B = string.sub(KEYS[1], 1, -4)
-local job = job_settings(B)
-if not job then return redis.error_reply('ERR add: no such job ' .. KEYS[1]) end
+local ctx = ctx_open(B, clock_now(''))
+if not ctx then return redis.error_reply('ERR add: no such job ' .. KEYS[1]) end
 local n = tonumber(ARGV[2])
-if ARGV[1] == 'pages' then return queue_links(B, job, ARGV, 3, n) end
 local added = 0
-for i = 0, n - 1 do
-  local fp, origin = ARGV[3 + i * 2], ARGV[4 + i * 2]
-  if seen_add(B, fp) == 1 then
-    queue_urgent(B, job, entry_new('s', 0, 0, origin), url_host(origin), 0, nil, false)
-    added = added + 1
+if ARGV[1] == 'pages' then
+  added = queue_links(ctx, ARGV, 3, n)
+else
+  local fps = {}
+  for i = 0, n - 1 do fps[i + 1] = fp_bytes(ARGV[3 + i * 2]) end
+  local new = seen_add_many(B, fps)
+  for i = 0, n - 1 do
+    if new[i + 1] == 1 then
+      local origin = ARGV[4 + i * 2]
+      queue_urgent(ctx, entry_new('s', 0, 0, origin), url_host(origin), nil, false)
+      added = added + 1
+    end
   end
+  if added > 0 then ctx_count(ctx, 'known', added) end
 end
-if added > 0 then count_add(B, 'known', added) end
+ctx_flush(ctx)
 return added

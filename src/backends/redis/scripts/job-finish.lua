@@ -11,12 +11,11 @@
 ]]
 --@include lib/keys
 --@include lib/common
+--@include lib/hosts
 
 local B = string.sub(KEYS[1], 1, -4)
-local job = job_settings(B)
-if not job or job.state ~= 'running' then return 0 end
-if count_get(B, 'inflight') > 0 or count_get(B, 'qu') > 0 then return 0 end
-if count_get(B, 'qn') > 0 and budget_left(B, job) > 0 then return 0 end
+local ctx = ctx_open(B, clock_now(ARGV[1]))
+if not ctx or ctx.job.state ~= 'running' or not ctx_done(ctx) then return 0 end
 if redis.call('XLEN', k_results(B)) > 0 then return 0 end
-redis.call('HSET', k_job(B), 'state', 'completed', 'completed', clock_now(ARGV[1]))
+redis.call('HSET', k_job(B), 'state', 'completed', 'completed', ctx.now)
 return 1

@@ -33,10 +33,10 @@ if created then
 end
 -- Submitted again: it runs again (a finished job with nothing new is done at once).
 redis.call('HSET', k_job(B), 'state', 'running')
-local job = job_settings(B)
-if budget_left(B, job) > 0 then
+local ctx = ctx_open(B, now)
+if ctx_budget(ctx) > 0 then
   local parked = redis.call('SMEMBERS', k_parked(B))
   redis.call('DEL', k_parked(B))
-  for _, host in ipairs(parked) do host_refile(B, job, host_load(B, job, host)) end
+  for _, host in ipairs(parked) do host_refile(ctx, ctx_host(ctx, host)) end
 end
 return 0

@@ -28,18 +28,22 @@
 --@include lib/queue
 
 local B = string.sub(KEYS[1], 1, -4)
-local job = job_settings(B)
-if not job then return { -1, -1, 0 } end
-local now = clock_now(ARGV[1])
+local ctx = ctx_open(B, clock_now(ARGV[1]))
+if not ctx then return { -1, -1, 0 } end
+local job, now = ctx.job, ctx.now
 local want = tonumber(ARGV[2])
 
-queue_reclaim(B, job, now, 100)
-queue_promote(B, job, now, 200)
+queue_reclaim(ctx, 100)
+queue_promote(ctx, 200)
+-- File the hosts these touched before leasing reads the ready set.
+ctx_flush(ctx)
 
-local function is_done()
-  if count_get(B, 'inflight') > 0 or count_get(B, 'qu') > 0 then return 0 end
-  if count_get(B, 'qn') == 0 or budget_left(B, job) <= 0 then return 1 end
-  return 0
+local function finish(wait, out, leased)
+  ctx_flush(ctx)
+  table.insert(out, 1, leased)
+  table.insert(out, 1, wait)
+  table.insert(out, 1, ctx_done(ctx) and 1 or 0)
+  return out
 end
 
 -- ms until the earliest of: a ready host's next time, a retry, a lease deadline.
@@ -56,24 +60,25 @@ local function wait_ms()
   return math.max(0, at - now)
 end
 
-local limit = math.min(want, job.conc - count_get(B, 'inflight'))
+local limit = math.min(want, job.conc - ctx.inflight)
 if job.state ~= 'running' then limit = 0 end
 -- Back-pressure: a results stream the writers have not drained holds new work back (a
 -- full stream slows the workers down; nothing is ever dropped).
 if limit > 0 and job.maxstream > 0 and redis.call('XLEN', k_results(B)) >= job.maxstream then
-  return { is_done(), 100, 0 }
+  return finish(100, {}, 0)
 end
-if limit <= 0 then return { is_done(), -1, 0 } end
+if limit <= 0 then return finish(-1, {}, 0) end
 
 local out = {}
 local leased = 0
+local first_token = nil
 local function hold(kind, h, payload, version, prev)
-  local token = 't' .. count_add(B, 'tok', 1)
+  local token = 't' .. redis.call('HINCRBY', k_counters(B), 'tok', 1)
   redis.call('HSET', k_leases(B), token,
     kind .. ' ' .. h.name .. ' ' .. prev .. ' ' .. h.next .. ' ' .. payload)
   redis.call('ZADD', k_deadlines(B), now + job.lease, token)
   h.n = h.n + 1
-  count_add(B, 'inflight', 1)
+  ctx_count(ctx, 'inflight', 1)
   out[#out + 1] = token
   out[#out + 1] = kind
   out[#out + 1] = h.name
@@ -81,82 +86,95 @@ local function hold(kind, h, payload, version, prev)
   out[#out + 1] = version
   out[#out + 1] = h.d
   leased = leased + 1
+  return token
 end
 
-while leased < limit do
-  local top = redis.call('ZRANGEBYSCORE', k_ready(B), '-inf', now, 'LIMIT', 0, 1)
-  local name = top[1]
-  if not name then break end
-  local h = host_load(B, job, name)
-  local urgent = redis.call('LINDEX', k_urgent(B, name), 0)
-  local entry, prio = urgent, nil
-  if not urgent then
-    prio = redis.call('ZRANGE', k_prios(B, name), 0, 0)[1]
-    entry = prio and redis.call('LINDEX', k_normal(B, name, prio), 0)
-  end
-  if prio and not entry then
-    -- A priority whose lane is empty: forget it (refile below decides on the host).
-    redis.call('ZREM', k_prios(B, name), prio)
-    host_refile(B, job, h)
-  elseif not entry or (not urgent and budget_left(B, job) <= 0) then
-    -- Nothing leasable after all: refile takes the host out (or parks it).
-    host_refile(B, job, h)
-  else
-    local e = entry_parse(entry)
-    local version = ''
-    local take = true
-    if job.robots then
-      local origin = url_origin(e.fetch)
-      local r = redis.call('HMGET', k_robots(B, origin), 'fetching', 'expires', 'kind', 'fails', 'fetched')
-      if r[1] and r[1] ~= '' then
-        -- Another lease is fetching this origin's robots.txt: wait for its commit.
-        take = false
-        h.blk = origin
-        host_save(B, h)
-        redis.call('ZREM', k_ready(B), name)
-      elseif not r[2] or tonumber(r[2]) <= now then
-        take = false
-        local prev = h.next
-        if h.d > 0 then h.next = now + h.d end
-        h.blk = origin
-        hold('r', h, origin, '', prev)
-        redis.call('HSET', k_robots(B, origin), 'fetching', out[#out - 5])
-        host_save(B, h)
-        redis.call('ZREM', k_ready(B), name)
-      elseif r[3] == 'disallow-all' and tonumber(r[4]) <= job.rmaxretries then
-        take = false
-        local until_ = tonumber(r[2])
-        if until_ > h.next then h.next = until_ end
-        host_save(B, h)
-        host_refile(B, job, h)
+-- robots.txt state of the origins met in this call.
+local origins = {}
+local function robots_state(origin)
+  local r = origins[origin]
+  if r then return r end
+  local v = redis.call('HMGET', k_robots(B, origin), 'fetching', 'expires', 'kind', 'fails', 'fetched')
+  r = { fetching = v[1] or '', expires = tonumber(v[2]), kind = v[3], fails = tonumber(v[4]) or 0, fetched = v[5] }
+  origins[origin] = r
+  return r
+end
+
+-- Takes what one host may give now: several leases at once when it has no delay.
+local function take_from(h)
+  while leased < limit and h.n < h.m and not h.blk do
+    local urgent = h.u > 0
+    if not urgent and (h.q == 0 or ctx_budget(ctx) <= 0) then return end
+    local entry, prio, lane
+    if urgent then
+      lane = k_urgent(B, h.name)
+      entry = redis.call('LINDEX', lane, 0)
+      if not entry then h.u = 0 end
+    else
+      prio = redis.call('ZRANGE', k_prios(B, h.name), 0, 0)[1]
+      if not prio then
+        h.q = 0
       else
-        version = r[5]
+        lane = k_normal(B, h.name, prio)
+        entry = redis.call('LINDEX', lane, 0)
+        -- A priority whose lane is empty: forget it.
+        if not entry then redis.call('ZREM', k_prios(B, h.name), prio) end
       end
     end
-    if take then
+    if entry then
+      local e = entry_parse(entry)
+      local version = ''
+      if job.robots then
+        local origin = url_origin(e.fetch)
+        local r = robots_state(origin)
+        if r.fetching ~= '' then
+          -- Another lease is fetching this origin's robots.txt: wait for its commit.
+          h.blk = origin
+          return
+        elseif not r.expires or r.expires <= now then
+          local prev = h.next
+          if h.d > 0 then h.next = now + h.d end
+          h.blk = origin
+          r.fetching = hold('r', h, origin, '', prev)
+          redis.call('HSET', k_robots(B, origin), 'fetching', r.fetching)
+          return
+        elseif r.kind == 'disallow-all' and r.fails <= job.rmaxretries then
+          -- Unreachable, within its retry window: the host waits for the window.
+          if r.expires > h.next then h.next = r.expires end
+          return
+        end
+        version = r.fetched
+      end
+      redis.call('LPOP', lane)
       if urgent then
-        redis.call('LPOP', k_urgent(B, name))
-        count_add(B, 'qu', -1)
+        h.u = h.u - 1
+        ctx_count(ctx, 'qu', -1)
       else
-        local lane = k_normal(B, name, prio)
-        redis.call('LPOP', lane)
-        if redis.call('LLEN', lane) == 0 then redis.call('ZREM', k_prios(B, name), prio) end
-        count_add(B, 'qn', -1)
-        count_add(B, 'started', 1)
+        if redis.call('LLEN', lane) == 0 then redis.call('ZREM', k_prios(B, h.name), prio) end
+        h.q = h.q - 1
+        ctx_count(ctx, 'qn', -1)
+        ctx_count(ctx, 'started', 1)
       end
       local prev = h.next
       if h.d > 0 then h.next = now + h.d end
       hold(e.kind, h, entry, version, prev)
-      host_save(B, h)
-      host_refile(B, job, h)
+      -- A spaced host gives one lease per turn of its gap.
+      if h.d > 0 then return end
     end
   end
+end
+
+while leased < limit do
+  local name = redis.call('ZRANGEBYSCORE', k_ready(B), '-inf', now, 'LIMIT', 0, 1)[1]
+  if not name then break end
+  local h = ctx_host(ctx, name)
+  take_from(h)
+  ctx_touch(ctx, h)
+  -- Filed again now (not only at flush): the next turn of this loop must see where it is.
+  host_refile(ctx, h)
 end
 
 -- At the job's concurrency only a commit frees a slot: no time to wait for (-1).
 local wait = 0
 if leased < want then wait = (leased == limit and limit < want) and -1 or wait_ms() end
-table.insert(out, 1, leased)
-table.insert(out, 1, wait)
-table.insert(out, 1, is_done())
-return out
+return finish(wait, out, leased)

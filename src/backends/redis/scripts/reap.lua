@@ -17,13 +17,8 @@
 --@include lib/queue
 
 local B = string.sub(KEYS[1], 1, -4)
-local job = job_settings(B)
-if not job then return { 0, 1 } end
-local now = clock_now(ARGV[1])
-local reclaimed = queue_reclaim(B, job, now, tonumber(ARGV[2]))
-local done = 0
-if count_get(B, 'inflight') == 0 and count_get(B, 'qu') == 0 and
-   (count_get(B, 'qn') == 0 or budget_left(B, job) <= 0) then
-  done = 1
-end
-return { reclaimed, done }
+local ctx = ctx_open(B, clock_now(ARGV[1]))
+if not ctx then return { 0, 1 } end
+local reclaimed = queue_reclaim(ctx, tonumber(ARGV[2]))
+ctx_flush(ctx)
+return { reclaimed, ctx_done(ctx) and 1 or 0 }

@@ -27,18 +27,10 @@ end
 -- Counter names in the counters hash: qn unstarted pages queued, qu urgent-lane and
 -- delayed entries, inflight, ok / failed pages, retries, bytes, known URLs, started
 -- pages (what --max-pages counts), tok (lease token sequence), produced (records added
--- to the results stream).
+-- to the results stream), written (records stored by the writers), expired (leases
+-- reclaimed). Scripts that change several go through a ctx (lib/hosts.lua).
 local function count_get(B, name)
   return tonumber(redis.call('HGET', k_counters(B), name) or '0')
-end
-local function count_add(B, name, n)
-  return redis.call('HINCRBY', k_counters(B), name, n)
-end
-
--- Pages that may still be started under the page budget (math.huge without one).
-local function budget_left(B, job)
-  if job.maxp < 0 then return math.huge end
-  return job.maxp - count_get(B, 'started')
 end
 
 -- Host (URL.host) of a canonical URL, as core/url/url-parts.ts hostOf.
@@ -95,4 +87,10 @@ end
 local function lease_parse(rec)
   local kind, host, prev, nxt, payload = string.match(rec, '^(%S+) (%S+) (%S+) (%S+) (.*)$')
   return { kind = kind, host = host, prev = tonumber(prev), next = tonumber(nxt), payload = payload }
+end
+
+-- A URL fingerprint as the frontier scripts receive it (16 hex digits: fingerprint.ts
+-- urlFingerprintHex) turned into the 8 bytes lib/seen.lua keeps.
+local function fp_bytes(hex)
+  return (string.gsub(hex, '..', function(pair) return string.char(tonumber(pair, 16)) end))
 end

@@ -1,84 +1,90 @@
--- Queueing entries on their host's lanes, and adding discovered links.
+-- Queueing entries on their host's lanes, adding discovered links, reclaiming expired
+-- leases. Every function works on a ctx (lib/hosts.lua); the caller flushes it.
 
 -- An unstarted page, in its host's normal lane for its priority.
-local function queue_normal(B, job, entry, host, prio)
-  redis.call('RPUSH', k_normal(B, host, prio), entry)
-  redis.call('ZADD', k_prios(B, host), -prio, prio)
-  count_add(B, 'qn', 1)
-  local h = host_load(B, job, host)
-  host_refile(B, job, h)
+local function queue_normal(ctx, entry, host, prio)
+  -- The lane's first entry files its priority (RPUSH answers the new length).
+  if redis.call('RPUSH', k_normal(ctx.B, host, prio), entry) == 1 then
+    redis.call('ZADD', k_prios(ctx.B, host), -prio, prio)
+  end
+  ctx_count(ctx, 'qn', 1)
+  local h = ctx_host(ctx, host)
+  h.q = h.q + 1
+  ctx_touch(ctx, h)
 end
 
 -- Started work in its host's urgent lane: now (at the back, or at the front for a
 -- released lease), or via the delayed set at notBefore.
-local function queue_urgent(B, job, entry, host, now, not_before, front)
-  count_add(B, 'qu', 1)
-  if not_before ~= nil and not_before > now then
-    redis.call('ZADD', k_delayed(B), not_before, entry)
+local function queue_urgent(ctx, entry, host, not_before, front)
+  ctx_count(ctx, 'qu', 1)
+  if not_before ~= nil and not_before > ctx.now then
+    redis.call('ZADD', k_delayed(ctx.B), not_before, entry)
     return
   end
-  if front then
-    redis.call('LPUSH', k_urgent(B, host), entry)
-  else
-    redis.call('RPUSH', k_urgent(B, host), entry)
-  end
-  local h = host_load(B, job, host)
-  host_refile(B, job, h)
+  redis.call(front and 'LPUSH' or 'RPUSH', k_urgent(ctx.B, host), entry)
+  local h = ctx_host(ctx, host)
+  h.u = h.u + 1
+  ctx_touch(ctx, h)
 end
 
 -- Retries whose time has come move to their host's urgent lane (at most `limit`).
-local function queue_promote(B, job, now, limit)
-  local due = redis.call('ZRANGEBYSCORE', k_delayed(B), '-inf', now, 'LIMIT', 0, limit)
+local function queue_promote(ctx, limit)
+  local due = redis.call('ZRANGEBYSCORE', k_delayed(ctx.B), '-inf', ctx.now, 'LIMIT', 0, limit)
   for _, entry in ipairs(due) do
-    redis.call('ZREM', k_delayed(B), entry)
+    redis.call('ZREM', k_delayed(ctx.B), entry)
     local host = url_host(entry_parse(entry).fetch)
-    redis.call('RPUSH', k_urgent(B, host), entry)
-    host_refile(B, job, host_load(B, job, host))
+    redis.call('RPUSH', k_urgent(ctx.B, host), entry)
+    local h = ctx_host(ctx, host)
+    h.u = h.u + 1
+    ctx_touch(ctx, h)
   end
 end
 
--- Links given as 5 consecutive values from args[from]: fingerprint (8 bytes), url, host,
+-- Links given as 5 consecutive values from args[from]: fingerprint (16 hex digits), url, host,
 -- depth, priority; `count` links. Queues those never seen; returns how many.
-local function queue_links(B, job, args, from, count)
+local function queue_links(ctx, args, from, count)
+  if count == 0 then return 0 end
+  local fps = {}
+  for i = 0, count - 1 do fps[i + 1] = fp_bytes(args[from + i * 5]) end
+  local new = seen_add_many(ctx.B, fps)
   local added = 0
   for i = 0, count - 1 do
-    local at = from + i * 5
-    if seen_add(B, args[at]) == 1 then
+    if new[i + 1] == 1 then
+      local at = from + i * 5
       local prio = tonumber(args[at + 4])
-      queue_normal(B, job, entry_new('p', args[at + 3], prio, args[at + 1]), args[at + 2], prio)
+      queue_normal(ctx, entry_new('p', args[at + 3], prio, args[at + 1]), args[at + 2], prio)
       added = added + 1
     end
   end
-  if added > 0 then count_add(B, 'known', added) end
+  if added > 0 then ctx_count(ctx, 'known', added) end
   return added
 end
 
 -- Leases past their deadline go back (at most `limit`): their holder is presumed dead or
 -- stalled. A page or walk returns to its host's urgent lane with one more attempt; a
 -- robots.txt fetch is handed out again. The host keeps its gap, as if contacted now.
-local function queue_reclaim(B, job, now, limit)
-  local expired = redis.call('ZRANGEBYSCORE', k_deadlines(B), '-inf', now, 'LIMIT', 0, limit)
+local function queue_reclaim(ctx, limit)
+  local B = ctx.B
+  local expired = redis.call('ZRANGEBYSCORE', k_deadlines(B), '-inf', ctx.now, 'LIMIT', 0, limit)
   for _, token in ipairs(expired) do
     local rec = redis.call('HGET', k_leases(B), token)
     redis.call('ZREM', k_deadlines(B), token)
     redis.call('HDEL', k_leases(B), token)
     if rec then
       local l = lease_parse(rec)
-      count_add(B, 'inflight', -1)
-      count_add(B, 'expired', 1)
-      local h = host_load(B, job, l.host)
+      ctx_count(ctx, 'inflight', -1)
+      ctx_count(ctx, 'expired', 1)
+      local h = ctx_host(ctx, l.host)
       h.n = h.n - 1
-      host_contacted(h, 0, now)
+      host_contacted(h, 0, ctx.now)
+      ctx_touch(ctx, h)
       if l.kind == 'r' then
         redis.call('HSET', k_robots(B, l.payload), 'fetching', '')
         h.blk = false
-        host_save(B, h)
-        host_refile(B, job, h)
       else
-        host_save(B, h)
         local e = entry_parse(l.payload)
         e.attempts = e.attempts + 1
-        queue_urgent(B, job, entry_format(e), l.host, now, nil, false)
+        queue_urgent(ctx, entry_format(e), l.host, nil, false)
       end
     end
   end
