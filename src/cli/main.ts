@@ -6,6 +6,9 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
+/** Error codes that are conditions to report, not bugs to debug. */
+const OPERATIONAL = new Set(['job_gone', 'pg_schema_too_new']);
+
 const program = new Command();
 program
   .name('trawl')
@@ -29,6 +32,11 @@ try {
   } else if ((err as { code?: string }).code === 'usage') {
     process.stderr.write(`trawl: ${(err as Error).message}\n`);
     process.exitCode = 2;
+  } else if (OPERATIONAL.has(String((err as { code?: unknown }).code))) {
+    // A state of the world the message explains (a job gone from Redis, a database
+    // migrated by a newer trawl): no stack trace.
+    process.stderr.write(`trawl: ${(err as Error).message}\n`);
+    process.exitCode = 1;
   } else {
     process.stderr.write(`trawl: fatal: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;

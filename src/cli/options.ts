@@ -14,3 +14,11 @@ export function intFlag(min: number) {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+export function floatFlag(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new InvalidArgumentError(`expected a number, got "${value}"`);
+  }
+  return n;
+}

@@ -79,6 +79,18 @@ export const crawlSpecSchema = z.object({
    * of it; a worker that dies (or stalls longer) gives its URLs back after this long.
    */
   leaseMs: count(1_000).max(3_600_000).default(30_000),
+  /**
+   * Distributed mode: how the job remembers seen URLs in Redis. exact: fingerprints in
+   * small hashes (~15 bytes per URL, no URL ever lost to a false match in practice);
+   * bloom: a Bloom filter of fixed size (bloomCapacity URLs at bloomFpr), ~1.2-1.8 bytes
+   * per URL, but a new URL is taken for seen (and never crawled) with probability up to
+   * bloomFpr. The embedded mode is always exact.
+   */
+  dedup: z.enum(['exact', 'bloom']).default('exact'),
+  /** URLs the Bloom filter is sized for (its false-positive rate grows past it). */
+  bloomCapacity: count(1_000).max(400_000_000).default(100_000_000),
+  /** The Bloom filter's false-positive rate at bloomCapacity URLs. */
+  bloomFpr: z.number().gt(0).lt(0.5).default(0.001),
   /** Parse worker threads; 0 parses on the main thread. null: cores - 1 (at least 1). */
   parseWorkers: count(0).max(64).nullable().default(null),
 });

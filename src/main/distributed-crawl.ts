@@ -15,6 +15,7 @@ import { writeExport, type ExportFormat } from '../storage/export/write-export.j
 import { deleteCrawlJob, upsertCrawlJob } from '../backends/postgres/crawl-jobs.js';
 import { createPostgresPageStore } from '../backends/postgres/postgres-page-store.js';
 import { assertJobId } from '../backends/redis/keys.js';
+import { JobGoneError } from '../backends/redis/redis-frontier.js';
 import {
   deleteRedisJob,
   redisJobStatus,
@@ -112,6 +113,10 @@ export async function runDistributedCrawl(
       seeds: seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })),
       sitemapOrigins: spec.sitemaps ? seedOrigins(seeds) : [],
       maxStreamLength: config.maxStreamLength,
+      dedup:
+        spec.dedup === 'bloom'
+          ? { mode: 'bloom', capacity: spec.bloomCapacity, fpr: spec.bloomFpr }
+          : { mode: 'buckets' },
     });
     const before = (await redisJobStatus(redis, jobId, prefix)).stats;
     log.info({ job: jobId, workers: options.workers }, 'job submitted');
@@ -153,6 +158,7 @@ export async function runDistributedCrawl(
     while (!interrupted && !(status.done && status.unwritten === 0)) {
       await sleep(POLL_MS);
       status = await redisJobStatus(redis, jobId, prefix);
+      if (status.state === 'gone') throw new JobGoneError(jobId);
       if (options.onProgress && Date.now() - lastReport >= (options.progressIntervalMs ?? 250)) {
         lastReport = Date.now();
         options.onProgress(progress(status));

@@ -11,6 +11,7 @@
  * rather than failing the crawl. A job that vanished (Redis restarted without
  * persistence) is an error.
  */
+import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../../core/clock.js';
 import type { DiscoveredLink, PageRecord } from '../../core/types.js';
@@ -193,7 +194,8 @@ export function redisFrontier(options: RedisFrontierOptions): Frontier {
     },
 
     async lease(max: number): Promise<LeaseBatch> {
-      const reply = (await run('lease', [now(clock), max])) as (string | number)[];
+      const nonce = randomBytes(6).toString('base64url');
+      const reply = (await run('lease', [now(clock), max, nonce])) as (string | number)[];
       const done = Number(reply[0]);
       if (done === -1) throw new JobGoneError(jobId);
       const waitMs = Number(reply[1]);

@@ -14,7 +14,7 @@ import { runDistributedCrawl } from '../../main/distributed-crawl.js';
 import { processConfig } from '../../main/process-config.js';
 import { runCrawl, type CrawlSummary } from '../../main/run-crawl.js';
 import type { ExportFormat } from '../../storage/export/write-export.js';
-import { collect, intFlag } from '../options.js';
+import { collect, floatFlag, intFlag } from '../options.js';
 import { progressReporter, summaryText } from '../progress.js';
 
 interface CrawlFlags {
@@ -43,6 +43,9 @@ interface CrawlFlags {
   maxRetries?: number;
   timeout?: number;
   firstByteTimeout?: number;
+  dedup?: 'exact' | 'bloom';
+  bloomCapacity?: number;
+  bloomFpr?: number;
   lease?: number;
   maxBodyBytes?: number;
   maxRedirects?: number;
@@ -76,6 +79,14 @@ export function registerCrawlCommand(program: Command): void {
       1,
     )
     .option('--job <id>', 'distributed mode: the job id (default: derived from the start URLs)')
+    .addOption(
+      new Option(
+        '--dedup <kind>',
+        'distributed mode: seen URLs exact (~15 B each) or in a Bloom filter (fixed size, may skip a few)',
+      ).choices(['exact', 'bloom']),
+    )
+    .option('--bloom-capacity <n>', 'Bloom filter size in URLs (default 100000000)', intFlag(1000))
+    .option('--bloom-fpr <p>', 'Bloom filter false-positive rate (default 0.001)', floatFlag)
     .option('--config <file>', 'JSON file of runtime settings (see README)')
     .option(
       '--http-port <port>',
@@ -157,6 +168,9 @@ export function registerCrawlCommand(program: Command): void {
         totalTimeoutMs: flags.timeout,
         firstByteTimeoutMs: flags.firstByteTimeout,
         leaseMs: flags.lease,
+        dedup: flags.dedup,
+        bloomCapacity: flags.bloomCapacity,
+        bloomFpr: flags.bloomFpr,
         maxBodyBytes: flags.maxBodyBytes,
         maxRedirects: flags.maxRedirects,
         storeBody: flags.storeBody,

@@ -11,6 +11,10 @@
   KEYS[1]  the job hash (jobKeys(job).job); the job's key base is KEYS[1] minus "job"
   ARGV[1]  now, epoch ms, or "" for Redis TIME (tests drive time by hand)
   ARGV[2]  most leases wanted
+  ARGV[3]  a random nonce of the caller's, part of every token it gets: the token counter
+           can go back when Redis restarts from a persistence file that missed its last
+           writes, and a token handed out before the restart must never name a lease
+           handed out after it
 
   Returns  { done, waitMs, n, lease1..., leaseN... } where each lease is 6 values:
            token, kind ("p" page, "s" sitemap walk, "r" robots.txt), host, payload (the
@@ -73,7 +77,7 @@ local out = {}
 local leased = 0
 local first_token = nil
 local function hold(kind, h, payload, version, prev)
-  local token = 't' .. redis.call('HINCRBY', k_counters(B), 'tok', 1)
+  local token = ARGV[3] .. redis.call('HINCRBY', k_counters(B), 'tok', 1)
   redis.call('HSET', k_leases(B), token,
     kind .. ' ' .. h.name .. ' ' .. prev .. ' ' .. h.next .. ' ' .. payload)
   redis.call('ZADD', k_deadlines(B), now + job.lease, token)
