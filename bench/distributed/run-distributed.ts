@@ -22,6 +22,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { readProcStats, sampleProcess, type ProcSample } from '../lib/proc-stats.js';
 import { nodeEntry } from '../peers/paths.js';
+import type { DistributedProcess, DistributedStats } from './distributed-stats.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -45,17 +46,24 @@ if (positionals.length === 0 || values.out === undefined) {
   process.exit(2);
 }
 
-interface ProcessReport {
-  role: string;
-  cpuSeconds: number | null;
-  peakRssBytes: number | null;
-}
-
 const tmp = mkdtempSync(join(tmpdir(), 'trawl-dist-bench-'));
 const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
 const admin = new pg.Client({ connectionString: values.database });
 const children: ChildProcess[] = [];
 let exitCode = 1;
+// Killed by the harness (timeout, Ctrl-C): stop the children and drop the schema first.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    void admin
+      .query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      .catch(() => undefined)
+      .finally(() => {
+        rmSync(tmp, { recursive: true, force: true });
+        process.exit(130);
+      });
+  });
+}
 try {
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
@@ -146,7 +154,7 @@ try {
   const after = await redisInfo(redis);
   const { known } = await queuedAndKnown(redis);
   const stats = await jobCounters(redis);
-  const processes: ProcessReport[] = [
+  const processes: DistributedProcess[] = [
     report('submitter (trawl crawl --workers 0)', submitterSampler.last()),
   ];
   // Read each worker just before it exits: SIGTERM, then the last sample.
@@ -160,7 +168,7 @@ try {
   processes.push(report('redis-server', readProcStats(redisProc.pid!)));
   const pages = stats.ok + stats.failed;
   const seenBytes = await seenSetBytes(redis);
-  const measurements = {
+  const measurements: DistributedStats = {
     workers: Number(values.workers),
     wallSeconds,
     pages,
@@ -190,19 +198,34 @@ try {
   else console.log(JSON.stringify(measurements, null, 2));
   redis.disconnect();
 } finally {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await killAndReap(children);
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
   await admin.end().catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(exitCode);
 
-function report(role: string, sample: ProcSample | null): ProcessReport {
+function report(role: string, sample: ProcSample | null): DistributedProcess {
   return {
     role,
     cpuSeconds: sample?.cpuSeconds ?? null,
     peakRssBytes: sample?.peakRssBytes ?? null,
   };
+}
+
+/**
+ * SIGKILLs the children still running (redis-server, or everything after a failure) and
+ * waits until each is reaped: only a child reaped before we exit counts in our rusage,
+ * which is what GNU time reports for this command; one left behind for init to reap
+ * would drop its CPU (redis-server's, every run) from that figure.
+ */
+async function killAndReap(all: ChildProcess[]): Promise<void> {
+  const running = all.filter((c) => c.exitCode === null && c.signalCode === null);
+  const reaped = running.map((c) => once(c, 'exit').catch(() => undefined));
+  for (const child of running) child.kill('SIGKILL');
+  // A child that never spawned emits no 'exit': do not wait on it forever.
+  const grace = new Promise((resolve) => setTimeout(resolve, 2_000).unref());
+  await Promise.race([Promise.all(reaped), grace]);
 }
 
 async function run(child: ChildProcess): Promise<number> {

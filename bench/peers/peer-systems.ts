@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeEntry, PEERS_DIR, systemScript } from './paths.js';
+import { nodeEntry, PEERS_DIR, REPO_DIR, systemScript } from './paths.js';
 
 export interface CrawlJob {
   startUrls: string[];
@@ -51,12 +51,16 @@ const trawl: PeerSystem = {
   titles: true,
   multiHost: true,
   delay: true,
-  unavailable: () =>
-    existsSync(nodeEntry('../../src/cli/main').at(-1) as string)
-      ? null
-      : 'Trawl is not built (npm run build)',
-  command: (job) => [
-    ...nodeEntry('../../src/cli/main'),
+  unavailable: () => (trawlBuilt() ? null : 'Trawl is not built (npm run build)'),
+  command: (job) => [...nodeEntry('../../src/cli/main'), ...embeddedCrawlArgs(job)],
+};
+
+/**
+ * `trawl crawl` flags of the embedded rows. Only flags that the CLI of older commits has
+ * too, so `trawl-before` (another build's CLI) takes the same job.
+ */
+function embeddedCrawlArgs(job: CrawlJob): string[] {
+  return [
     'crawl',
     ...job.startUrls,
     '--delay',
@@ -71,22 +75,124 @@ const trawl: PeerSystem = {
     'jsonl',
     '--no-progress',
     ...(job.maxPages ? ['--max-pages', String(job.maxPages)] : []),
+  ];
+}
+
+function trawlBuilt(): boolean {
+  return existsSync(nodeEntry('../../src/cli/main').at(-1) as string);
+}
+
+/** Another build of Trawl (`--before-dist DIR`), or null when none was given. */
+let beforeDist: string | null = null;
+
+/**
+ * Points `trawl-before` at a build's dist directory (the one holding src/cli/main.js) and
+ * names its row after the build's commit, so a table says what "before" was.
+ */
+export function useBeforeBuild(dir: string | null): void {
+  beforeDist = dir;
+  if (dir !== null) trawlBefore.label = `Trawl embedded, before (${buildCommit(dir) ?? dir})`;
+}
+
+/** The commit a build directory's checkout is at, when it is inside a git work tree. */
+function buildCommit(dir: string): string | null {
+  const r = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * Trawl embedded from another build (`--before-dist`), e.g. the commit before a change,
+ * so before and after run in one harness, interleaved round by round on the same machine.
+ */
+const trawlBefore: PeerSystem = {
+  ...trawl,
+  id: 'trawl-before',
+  label: 'Trawl embedded, before (--before-dist)',
+  unavailable: () => {
+    if (beforeDist === null) return 'no --before-dist given';
+    const main = join(beforeDist, 'src', 'cli', 'main.js');
+    return existsSync(main) ? null : `${main} does not exist (build it with tsc first)`;
+  },
+  command: (job) => [
+    process.execPath,
+    join(beforeDist as string, 'src', 'cli', 'main.js'),
+    ...embeddedCrawlArgs(job),
   ],
 };
 
-/** Distributed Trawl is listed so the table shows its row; it lands with the distributed mode. */
+/** The PostgreSQL database run-distributed creates its throwaway schema in (its default). */
+const DISTRIBUTED_DATABASE = 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_SERVER = '/usr/bin/redis-server';
+
+/**
+ * Trawl distributed: run-distributed starts its own redis-server, a fresh PostgreSQL
+ * schema, `workers` `trawl worker` processes and `trawl crawl --workers 0`, in one command
+ * GNU time measures. The per-process split and Redis's own figures go to the stats file,
+ * which the harness reads into the round (`PeerRound.distributed`).
+ */
 function trawlDistributed(workers: number): PeerSystem {
   return {
     id: `trawl-distributed-${workers}`,
     label: `Trawl distributed (${workers} worker${workers > 1 ? 's' : ''})`,
     kind: 'trawl',
-    concurrencies: [],
+    // Cluster-wide: each worker keeps up to 64 in flight by default, so 128 fills two.
+    concurrencies: [128, 64, 256],
     titles: true,
     multiHost: true,
     delay: true,
-    unavailable: () => 'the distributed mode does not exist yet',
-    command: () => [],
+    unavailable: distributedUnavailable,
+    command: (job) => [
+      ...nodeEntry('../distributed/run-distributed'),
+      '--workers',
+      String(workers),
+      '--database',
+      DISTRIBUTED_DATABASE,
+      '--out',
+      job.out,
+      '--concurrency',
+      String(job.concurrency ?? 128),
+      '--delay',
+      String(job.delayMs),
+      ...(job.maxPages ? ['--max-pages', String(job.maxPages)] : []),
+      '--stats',
+      distributedStatsFile(job.tmp),
+      ...job.startUrls,
+    ],
   };
+}
+
+/** Where a distributed run leaves its measurements, in the run's scratch directory. */
+export function distributedStatsFile(tmp: string): string {
+  return join(tmp, 'distributed-stats.json');
+}
+
+let distributedWhyNot: string | null | undefined;
+
+/** Why the distributed rows cannot run here (checked once per harness run), or null. */
+function distributedUnavailable(): string | null {
+  if (!trawlBuilt()) return 'Trawl is not built (npm run build)';
+  if (!existsSync(REDIS_SERVER)) return `${REDIS_SERVER} is missing (apt-get install redis-server)`;
+  distributedWhyNot ??= postgresWhyNot(DISTRIBUTED_DATABASE);
+  return distributedWhyNot;
+}
+
+/**
+ * Connects once with a 2 s timeout, in a child process because unavailable() is
+ * synchronous; a real connect (not pg_isready) also catches a wrong user or database.
+ */
+function postgresWhyNot(url: string): string | null {
+  const script =
+    "import pg from 'pg';" +
+    'const c = new pg.Client({ connectionString: process.argv[1], connectionTimeoutMillis: 2000 });' +
+    'c.connect().then(() => c.end(), (e) => { console.error(e.message); process.exit(1); });';
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, url], {
+    cwd: REPO_DIR,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (r.status === 0) return null;
+  const why = (r.stderr || r.error?.message || 'no answer').trim().split('\n').pop();
+  return `PostgreSQL at ${url} does not answer (${why})`;
 }
 
 function crawlee(memory: boolean): PeerSystem {
@@ -223,6 +329,7 @@ const minimal: PeerSystem = {
 /** In table order. */
 export const PEER_SYSTEMS: PeerSystem[] = [
   trawl,
+  trawlBefore,
   trawlDistributed(1),
   trawlDistributed(2),
   crawlee(false),

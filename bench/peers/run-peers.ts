@@ -8,9 +8,9 @@
  * round), .svg (the chart) and .md (the table printed here, for BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DOCS_SITE, DOCS_SITES } from '../real-site/docs-site.js';
 import type { DocsSite } from '../real-site/docs-site.js';
@@ -21,7 +21,7 @@ import { runCompareMode } from './modes/compare-mode.js';
 import { politenessMarkdown, runPolitenessMode } from './modes/politeness-mode.js';
 import { runScaleMode, scaleMarkdown } from './modes/scale-mode.js';
 import { REPO_DIR } from './paths.js';
-import { PEER_SYSTEMS, scrapyPython } from './peer-systems.js';
+import { PEER_SYSTEMS, scrapyPython, useBeforeBuild } from './peer-systems.js';
 import { peersChartSvg } from './report/peers-chart.js';
 import { peersMarkdown } from './report/peers-markdown.js';
 import { writeReportJson } from './report/peers-report.js';
@@ -34,6 +34,10 @@ const HELP = `usage: npm run bench:peers -- [options]
   --systems a,b           systems to run (default: compare all; scale trawl;
                           politeness trawl,crawlee-memory); known:
                           ${PEER_SYSTEMS.map((s) => s.id).join(', ')}
+  --before-dist DIR       another build of Trawl (the dist/ holding src/cli/main.js,
+                          e.g. of the commit before a change) as system trawl-before:
+                          Trawl embedded before and after in one run; compare runs it
+                          by default once this is given
   --rounds N              rounds, systems alternating within each (default 3)
   --install               run the installer first (npm peers in bench/peers, and from
                           Debian python3-scrapy, nginx and the docs package); it also
@@ -69,6 +73,7 @@ const { values } = parseArgs({
   options: {
     mode: { type: 'string', default: 'compare' },
     systems: { type: 'string' },
+    'before-dist': { type: 'string' },
     rounds: { type: 'string', default: '3' },
     install: { type: 'boolean', default: false },
     'no-install': { type: 'boolean', default: false },
@@ -102,8 +107,13 @@ if (values.help) {
 
 const mode = values.mode;
 if (mode !== 'compare' && mode !== 'scale' && mode !== 'politeness') fail(`unknown --mode ${mode}`);
+const beforeDist = values['before-dist'] ? resolve(values['before-dist']) : null;
+if (beforeDist && !existsSync(join(beforeDist, 'src', 'cli', 'main.js')))
+  fail(`--before-dist: no src/cli/main.js in ${beforeDist}`);
+useBeforeBuild(beforeDist);
 const defaultSystems = {
-  compare: PEER_SYSTEMS.map((s) => s.id),
+  // trawl-before only has something to run when a build was given.
+  compare: PEER_SYSTEMS.map((s) => s.id).filter((id) => id !== 'trawl-before' || beforeDist),
   scale: ['trawl'],
   politeness: ['trawl', 'crawlee-memory'],
 }[mode];

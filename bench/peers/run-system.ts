@@ -6,9 +6,12 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readDistributedStats } from '../distributed/distributed-stats.js';
+import type { DistributedStats } from '../distributed/distributed-stats.js';
 import { readProcStats } from '../lib/proc-stats.js';
 import { runMeasured } from '../lib/run-measured.js';
 import type { MeasuredRun } from '../lib/run-measured.js';
+import { distributedStatsFile } from './peer-systems.js';
 import type { PeerSystem } from './peer-systems.js';
 import type { OutputCounts, ServerCounts, SiteUnderTest } from './site-under-test.js';
 
@@ -53,6 +56,12 @@ export interface PeerRound {
   warnings: string[];
   /** Last lines of the system's stderr when something went wrong. */
   stderrTail: string | null;
+  /**
+   * Trawl distributed only: run-distributed's measurements (per process, Redis, writers).
+   * `run` and `cpuSeconds` above are GNU time's for the whole command: CPU summed over
+   * every process it reaped, peak RSS of the largest single one (rusage keeps a maximum).
+   */
+  distributed?: DistributedStats;
 }
 
 export async function runSystemOnce(
@@ -89,6 +98,8 @@ export async function runSystemOnce(
     const delivered = output?.distinctPages ?? 0;
     const budget = options.maxPages ?? null;
     const warnings = judge(run, server, output, delivered, budget ? 0 : site.expectedPages);
+    // Read now: the scratch directory holding it is removed below.
+    const distributed = readStatsOf(tmp, warnings);
     return {
       system: system.id,
       site: site.name,
@@ -108,6 +119,7 @@ export async function runSystemOnce(
       fetchedPerSecond: server.pages / run.wallSeconds,
       warnings,
       stderrTail: warnings.length > 0 ? tail(join(tmp, 'stderr.log'), 12) : null,
+      ...(distributed ? { distributed } : {}),
     };
   } finally {
     if (!stopped) await running.stop().catch(() => undefined);
@@ -145,6 +157,16 @@ function judge(
   }
   if (server.repeats > 0) w.push(`server saw ${server.repeats} repeat requests for pages`);
   return w;
+}
+
+/** A distributed run's stats file, if it wrote one; an unreadable one becomes a warning. */
+function readStatsOf(tmp: string, warnings: string[]): DistributedStats | null {
+  try {
+    return readDistributedStats(distributedStatsFile(tmp));
+  } catch (err) {
+    warnings.push(`distributed stats unreadable: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 /** Summed CPU seconds of processes, or null when one of them cannot be read. */

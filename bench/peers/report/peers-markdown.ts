@@ -4,7 +4,8 @@
  * the server's own ceiling, and the ratios the issue's targets are stated in.
  */
 import { profileMarkdown } from './cpu-profile-summary.js';
-import { count as n, countSpread as spread, fixedSpread } from './format.js';
+import { distributedSection } from './distributed-markdown.js';
+import { count as n, countSpread as spread, fixed, fixedSpread } from './format.js';
 import { summarizeSystem } from './peers-report.js';
 import type { PeersReport, SiteResult, SystemResult, SystemSummary } from './peers-report.js';
 
@@ -71,6 +72,8 @@ function siteSection(site: SiteResult): string[] {
     );
   }
   out.push('', ...ratios(site, summaries));
+  const distributed = distributedSection(site, summaries);
+  if (distributed.length > 0) out.push('', ...distributed);
   if (site.profile) {
     out.push('', ...profileMarkdown('Trawl embedded', site.profile.threads));
   }
@@ -88,7 +91,7 @@ function siteSection(site: SiteResult): string[] {
 function ratios(site: SiteResult, sums: Map<string, SystemSummary>): string[] {
   const med = (id: string): number | null => sums.get(id)?.pagesPerSecond?.median ?? null;
   const trawl = med('trawl');
-  if (trawl === null) return [];
+  if (trawl === null) return loopRatios(site, sums);
   const completePeers = site.systems.filter(
     (s) => s.kind === 'peer' && sums.get(s.id)?.complete && med(s.id) !== null,
   );
@@ -99,6 +102,7 @@ function ratios(site: SiteResult, sums: Map<string, SystemSummary>): string[] {
   const out: string[] = [];
   const trawlComplete = sums.get('trawl')?.complete ? 'every page' : 'NOT every page';
   out.push(`Trawl embedded delivered ${trawlComplete} in every round.`);
+  out.push(...beforeAndAfter(site, sums));
   if (best) {
     out.push(
       `- Trawl ÷ best complete peer (${best.label}): **${(trawl / (med(best.id) as number)).toFixed(1)}×** (target ≥ 15×)`,
@@ -106,14 +110,48 @@ function ratios(site: SiteResult, sums: Map<string, SystemSummary>): string[] {
   }
   const spider = med('spider-rs');
   if (spider) out.push(`- Trawl ÷ spider-rs: **${(trawl / spider).toFixed(2)}×** (target > 1)`);
-  const loop = med('ceiling-minimal');
-  if (loop) {
-    out.push(
-      `- Trawl ÷ single-threaded undici + htmlparser2 loop: **${(trawl / loop).toFixed(2)}×** (target ≥ 1.0)`,
-    );
-  }
+  out.push(...loopRatios(site, sums));
   const raw = med('ceiling-raw-get');
   if (raw) out.push(`- Trawl ÷ raw GETs without parsing: ${(trawl / raw).toFixed(2)}×`);
+  return out;
+}
+
+/** Trawl embedded against another build of itself (`trawl-before`) in the same run. */
+function beforeAndAfter(site: SiteResult, sums: Map<string, SystemSummary>): string[] {
+  const after = sums.get('trawl');
+  const before = sums.get('trawl-before');
+  const a = after?.pagesPerSecond?.median;
+  const b = before?.pagesPerSecond?.median;
+  if (!after || !before || a === undefined || b === undefined || b <= 0) return [];
+  // The row's label names the build ("Trawl embedded, before (69c8c24)"): keep the name.
+  const label = site.systems.find((s) => s.id === 'trawl-before')?.label ?? '';
+  const build = /\(([^)]*)\)$/.exec(label)?.[1];
+  return [
+    `- Trawl embedded after / before${build ? ` (${build})` : ''}: **${(a / b).toFixed(2)}×** pages/s ` +
+      `(CPU s ${fixed(before.cpuSeconds?.median, 1)} → ${fixed(after.cpuSeconds?.median, 1)}, ` +
+      `peak RSS ${n(before.peakRssMB?.median)} → ${n(after.peakRssMB?.median)} MB)` +
+      (before.complete ? '' : ' ⚠ before did not deliver every page'),
+  ];
+}
+
+/**
+ * Every Trawl row ÷ the single-threaded undici + htmlparser2 loop: embedded's ratio must
+ * not fall with the distributed work, so the build before it is listed beside it.
+ */
+function loopRatios(site: SiteResult, sums: Map<string, SystemSummary>): string[] {
+  const loop = sums.get('ceiling-minimal')?.pagesPerSecond?.median;
+  if (!loop) return [];
+  const out: string[] = [];
+  for (const s of site.systems.filter((x) => x.kind === 'trawl')) {
+    const pps = sums.get(s.id)?.pagesPerSecond?.median;
+    if (pps === undefined) continue;
+    const ratio = (pps / loop).toFixed(2);
+    out.push(
+      s.id === 'trawl'
+        ? `- Trawl ÷ single-threaded undici + htmlparser2 loop: **${ratio}×** (target ≥ 1.0, and not below before's)`
+        : `- ${s.label} ÷ the same loop: ${ratio}×`,
+    );
+  }
   return out;
 }
 

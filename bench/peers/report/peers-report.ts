@@ -9,6 +9,8 @@ import { summarize } from '../../lib/summarize.js';
 import type { Spread } from '../../lib/summarize.js';
 import type { InstallStep } from '../install-peers.js';
 import type { ThreadProfile } from './cpu-profile-summary.js';
+import { summarizeDistributed } from './distributed-summary.js';
+import type { DistributedSummary } from './distributed-summary.js';
 import type { PeerRound } from '../run-system.js';
 import type { ServerCeiling } from '../server-ceiling.js';
 import type { TuneResult } from '../tune-concurrency.js';
@@ -67,6 +69,8 @@ export interface SystemSummary {
   complete: boolean;
   /** One line per round that had warnings. */
   warnings: string[];
+  /** Trawl distributed's own measurements, null for every other system. */
+  distributed: DistributedSummary | null;
 }
 
 export function summarizeSystem(s: SystemResult): SystemSummary {
@@ -86,6 +90,7 @@ export function summarizeSystem(s: SystemResult): SystemSummary {
     warnings: r
       .filter((x) => x.warnings.length > 0)
       .map((x) => `${x.round === null ? 'tuning' : `round ${x.round}`}: ${x.warnings.join(', ')}`),
+    distributed: summarizeDistributed(r),
   };
 }
 
