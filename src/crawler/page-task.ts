@@ -6,12 +6,11 @@
  * frontier failing) ends the crawl.
  */
 import { isTrawlError, TrawlError, type ErrorCode } from '../core/errors.js';
-import type { DiscoveredLink, FetchResponse, ParsedPage } from '../core/types.js';
+import type { DiscoveredLink, FetchResponse, PageRecord, ParsedPage } from '../core/types.js';
 import { isRedirectStatus, redirectTarget } from '../core/url/redirect-chain.js';
 import { hostOf } from '../core/url/url-parts.js';
 import type { Lease } from '../frontier/frontier.js';
 import { failureRecord, isHtml, successRecord } from './page-record.js';
-import type { PageRecord } from '../core/types.js';
 import { decideRetry, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
 import { commitOne, type TaskContext } from './task-context.js';
 
@@ -212,6 +211,13 @@ async function finish(
   if (!result.accepted) return;
   if (ok) ctx.counters.succeeded++;
   else ctx.counters.failed++;
+  if (record.error !== null && record.error !== 'redirect_known') {
+    ctx.metrics?.errorsTotal.inc({
+      error_type: record.error,
+      platform: 'generic',
+      component: 'crawler',
+    });
+  }
 }
 
 /** Schedules another attempt if the policy allows; false when retries are exhausted. */

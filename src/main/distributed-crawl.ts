@@ -7,11 +7,9 @@
  * writers' watermark), then exports from PostgreSQL.
  */
 import { createHash } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { CrawlSpec } from '../config/crawl-spec.js';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { sleep } from '../core/clock.js';
-import { writeExport, type ExportFormat } from '../storage/export/write-export.js';
+import { writeExport } from '../storage/export/write-export.js';
 import { deleteCrawlJob, upsertCrawlJob } from '../backends/postgres/crawl-jobs.js';
 import { createPostgresPageStore } from '../backends/postgres/postgres-page-store.js';
 import { assertJobId } from '../backends/redis/keys.js';
@@ -24,11 +22,10 @@ import {
 } from '../backends/redis/redis-jobs.js';
 import { openDistributedServices } from './distributed-services.js';
 import { canonicalSeeds, frontierSettings, seedOrigins } from './job-parts.js';
-import type { CrawlProgress, CrawlSummary } from './run-crawl.js';
+import type { CrawlProgress, CrawlRunOptions, CrawlSummary } from './run-crawl.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
-export interface DistributedCrawlOptions {
-  spec: CrawlSpec;
+export interface DistributedCrawlOptions extends CrawlRunOptions {
   /** null: derived from the seeds, so the same command resumes the same job. */
   jobId: string | null;
   redisUrl: string;
@@ -36,16 +33,6 @@ export interface DistributedCrawlOptions {
   config: RuntimeConfig;
   /** Worker runtimes started in this process (0: only separately started workers crawl). */
   workers: number;
-  out: string | null;
-  format: ExportFormat;
-  /** Delete the job's state and rows before starting. */
-  fresh: boolean;
-  log: Logger;
-  onProgress?: (p: CrawlProgress) => void;
-  /** @default 250 */
-  progressIntervalMs?: number;
-  /** @default true */
-  handleSignals?: boolean;
 }
 
 export interface DistributedCrawlSummary extends CrawlSummary {

@@ -12,13 +12,13 @@ import { writeExport, type ExportFormat } from '../storage/export/write-export.j
 import { DATABASE_FILE } from '../backends/sqlite/sqlite-database.js';
 import { openEmbeddedCrawl } from './embedded-crawl.js';
 
-export interface RunCrawlOptions {
+/** What a crawl run takes in either mode. */
+export interface CrawlRunOptions {
   spec: CrawlSpec;
-  dataDir: string;
   /** Export file written from the store when the crawl ends. */
   out: string | null;
   format: ExportFormat;
-  /** Delete the data dir's crawl before starting. */
+  /** Start over: delete the crawl's state (the data dir's, or the job's) first. */
   fresh: boolean;
   log: Logger;
   /** Called about every `progressIntervalMs` while crawling. */
@@ -27,6 +27,10 @@ export interface RunCrawlOptions {
   progressIntervalMs?: number;
   /** Install SIGINT/SIGTERM handlers. @default true */
   handleSignals?: boolean;
+}
+
+export interface RunCrawlOptions extends CrawlRunOptions {
+  dataDir: string;
 }
 
 export interface CrawlProgress {

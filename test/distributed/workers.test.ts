@@ -62,6 +62,35 @@ async function assertExactlyOnce(run: Run, out: string): Promise<void> {
   );
 }
 
+/**
+ * Crawls with a lease of `leaseMs`, strikes the first worker with `fault` once the site
+ * saw `afterRequests` requests, and checks the crawl still stores every page once.
+ * Returns how many pages were fetched more than once.
+ */
+async function crawlThroughFault(
+  run: Run,
+  leaseMs: string,
+  afterRequests: number,
+  fault: (victim: WorkerProcess) => Promise<unknown>,
+): Promise<number> {
+  const { out, result } = crawl(run, ['--delay', '0', '--concurrency', '16', '--lease', leaseMs]);
+  const requests = () => run.site.servers[0]!.requests.length;
+  await waitFor(() => requests() >= afterRequests, 30_000, `${afterRequests} requests`);
+  await fault(run.workers[0]!);
+  const done = await result;
+  assert.equal(done.code, 0, done.stderr);
+  await assertExactlyOnce(run, out);
+  return run.site.expected.filter((u) => run.site.hits(u) > 1).length;
+}
+
+/** Requests a worker made, from its /metrics. */
+async function requestsServed(worker: WorkerProcess): Promise<number> {
+  const text = await (await fetch(`${worker.opsUrl()}/metrics`)).text();
+  let total = 0;
+  for (const m of text.matchAll(/^crawler_requests_total\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  return total;
+}
+
 describe('distributed crawl with worker processes', { timeout: 180_000 }, () => {
   for (const n of [2, 3]) {
     test(`${n} workers: every page once, and the delay holds between all of them`, async () => {
@@ -76,7 +105,10 @@ describe('distributed crawl with worker processes', { timeout: 180_000 }, () => 
           const gap = minGapMs(server);
           assert.ok(gap >= 59.5, `min gap on ${server.host}: ${gap.toFixed(1)} ms`);
         }
-        // Each worker took part (politeness was shared, not one worker doing it all).
+        // Every worker took part: politeness was shared, not one worker doing it all.
+        for (const worker of run.workers) {
+          assert.ok((await requestsServed(worker)) > 0, 'a worker fetched nothing');
+        }
         const exits = await Promise.all(run.workers.map((w) => w.stop()));
         for (const exit of exits) assert.equal(exit.code, 0, exit.stderr);
       } finally {
@@ -88,20 +120,9 @@ describe('distributed crawl with worker processes', { timeout: 180_000 }, () => 
   test('kill -9 a worker mid-crawl: its URLs come back after the lease, every page once', async () => {
     const run = await setUp(['127.0.0.13'], 300, 2, 10);
     try {
-      const { out, result } = crawl(run, [
-        '--delay',
-        '0',
-        '--concurrency',
-        '16',
-        '--lease',
-        '2000',
-      ]);
-      await waitFor(() => run.site.servers[0]!.requests.length >= 80, 30_000, '80 requests');
-      await run.workers[0]!.kill();
-      const done = await result;
-      assert.equal(done.code, 0, done.stderr);
-      await assertExactlyOnce(run, out);
-      const refetched = run.site.expected.filter((u) => run.site.hits(u) > 1).length;
+      const refetched = await crawlThroughFault(run, '2000', 80, async (victim) => {
+        await victim.kill();
+      });
       // At most what the killed worker had in flight (its concurrency, 8).
       assert.ok(refetched <= 8, `${refetched} pages fetched twice`);
     } finally {
@@ -112,29 +133,17 @@ describe('distributed crawl with worker processes', { timeout: 180_000 }, () => 
   test('a worker frozen longer than its lease: its late commits are refused, nothing stored twice', async () => {
     const run = await setUp(['127.0.0.14'], 300, 2, 10);
     try {
-      const { out, result } = crawl(run, [
-        '--delay',
-        '0',
-        '--concurrency',
-        '16',
-        '--lease',
-        '1500',
-      ]);
-      await waitFor(() => run.site.servers[0]!.requests.length >= 60, 30_000, '60 requests');
-      const frozen = run.workers[0]!;
-      frozen.child.kill('SIGSTOP');
-      // Longer than the lease: the other worker takes its URLs over.
-      const before = run.site.servers[0]!.requests.length;
-      await waitFor(
-        () => run.site.servers[0]!.requests.length >= before + 120,
-        30_000,
-        'the other worker to go on',
-      );
-      frozen.child.kill('SIGCONT');
-      const done = await result;
-      assert.equal(done.code, 0, done.stderr);
-      await assertExactlyOnce(run, out);
-      const refetched = run.site.expected.filter((u) => run.site.hits(u) > 1).length;
+      const refetched = await crawlThroughFault(run, '1500', 60, async (victim) => {
+        victim.child.kill('SIGSTOP');
+        // Longer than the lease: the other worker takes its URLs over.
+        const before = run.site.servers[0]!.requests.length;
+        await waitFor(
+          () => run.site.servers[0]!.requests.length >= before + 120,
+          30_000,
+          'the other worker to go on',
+        );
+        victim.child.kill('SIGCONT');
+      });
       assert.ok(refetched <= 8, `${refetched} pages fetched twice`);
     } finally {
       await tearDown(run);

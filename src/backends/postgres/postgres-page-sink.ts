@@ -12,6 +12,7 @@
  */
 import type pg from 'pg';
 import type { PageRecord } from '../../core/types.js';
+import type { PageRow } from '../../storage/page-row.js';
 import type { PageSink } from '../../storage/page-store.js';
 import { storableHeaders, storableText, storableTextOrNull } from './pg-sanitize.js';
 import { withClient, withTransaction } from './pg-transaction.js';
@@ -117,25 +118,7 @@ function newestPerUrl(pages: PageRecord[]): PageRecord[] {
 }
 
 /** The JSON object of one row: the recordset columns of UPSERT, sanitized. */
-interface Document {
-  url: string;
-  final_url: string | null;
-  status: number | null;
-  title: string | null;
-  depth: number;
-  content_type: string | null;
-  fetched_at: number;
-  error: string | null;
-  error_message: string | null;
-  attempts: number;
-  etag: string | null;
-  last_modified: string | null;
-  content_hash: string | null;
-  content_length: number | null;
-  charset: string | null;
-  canonical_url: string | null;
-  link_count: number;
-  duration_ms: number | null;
+interface Document extends PageRow {
   headers: Record<string, string>;
   /** Offset of the body in the statement's bodies parameter, bytes; null: no body. */
   body_at: number | null;

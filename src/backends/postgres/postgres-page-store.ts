@@ -1,8 +1,8 @@
 /** The PostgreSQL page store, read side: one job's rows of crawled_data as PageRecords. */
 import type pg from 'pg';
-import type { ErrorCode } from '../../core/errors.js';
 import type { PageRecord } from '../../core/types.js';
 import type { PageStore, ScanOptions } from '../../storage/page-store.js';
+import { pageFromRow, type PageRow } from '../../storage/page-row.js';
 
 /**
  * Casts make pg hand back what PageRecord holds without touching its global type parsers:
@@ -59,53 +59,14 @@ export function createPostgresPageStore(pool: pg.Pool, jobId: string): PageStore
   };
 }
 
-interface Row {
+interface Row extends PageRow {
   /** The bigint id as text: beyond 2^53 a number would lose it. */
   id_text: string;
-  url: string;
-  final_url: string | null;
-  status: number | null;
-  title: string | null;
-  depth: number;
-  content_type: string | null;
-  fetched_at: number;
-  error: string | null;
-  error_message: string | null;
-  attempts: number;
-  etag: string | null;
-  last_modified: string | null;
-  content_hash: string | null;
-  content_length: number | null;
-  charset: string | null;
-  canonical_url: string | null;
-  link_count: number;
-  duration_ms: number | null;
   /** jsonb: pg parses it. */
   headers: Record<string, string>;
   content?: Buffer | null;
 }
 
 function fromRow(r: Row): PageRecord {
-  return {
-    url: r.url,
-    finalUrl: r.final_url,
-    status: r.status,
-    title: r.title,
-    depth: r.depth,
-    contentType: r.content_type,
-    fetchedAt: r.fetched_at,
-    error: r.error as ErrorCode | null,
-    errorMessage: r.error_message,
-    attempts: r.attempts,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    contentHash: r.content_hash,
-    contentLength: r.content_length,
-    charset: r.charset,
-    canonicalUrl: r.canonical_url,
-    linkCount: r.link_count,
-    durationMs: r.duration_ms,
-    headers: r.headers,
-    body: r.content ?? null,
-  };
+  return pageFromRow(r, r.headers, r.content ?? null);
 }

@@ -3,9 +3,9 @@
  * written by the SQLite frontier's commit, inside its transaction (see upsertPage);
  * this module also serves the read side.
  */
-import type { ErrorCode } from '../../core/errors.js';
 import type { PageRecord } from '../../core/types.js';
 import type { PageStore } from '../../storage/page-store.js';
+import { pageFromRow, type PageRow } from '../../storage/page-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 const COLUMNS = [
@@ -75,26 +75,9 @@ export function createSqlitePageStore(database: SqliteDatabase): PageStore {
   };
 }
 
-interface Row {
+interface Row extends PageRow {
   id: number;
-  url: string;
-  final_url: string | null;
-  status: number | null;
-  title: string | null;
-  depth: number;
-  content_type: string | null;
-  fetched_at: number;
-  error: string | null;
-  error_message: string | null;
-  attempts: number;
-  etag: string | null;
-  last_modified: string | null;
-  content_hash: string | null;
-  content_length: number | null;
-  charset: string | null;
-  canonical_url: string | null;
-  link_count: number;
-  duration_ms: number | null;
+  /** JSON text. */
   headers: string;
   body?: Buffer | null;
 }
@@ -125,26 +108,5 @@ function toRow(p: PageRecord): unknown[] {
 }
 
 function fromRow(r: Row): PageRecord {
-  return {
-    url: r.url,
-    finalUrl: r.final_url,
-    status: r.status,
-    title: r.title,
-    depth: r.depth,
-    contentType: r.content_type,
-    fetchedAt: r.fetched_at,
-    error: r.error as ErrorCode | null,
-    errorMessage: r.error_message,
-    attempts: r.attempts,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    contentHash: r.content_hash,
-    contentLength: r.content_length,
-    charset: r.charset,
-    canonicalUrl: r.canonical_url,
-    linkCount: r.link_count,
-    durationMs: r.duration_ms,
-    headers: JSON.parse(r.headers) as Record<string, string>,
-    body: r.body ?? null,
-  };
+  return pageFromRow(r, JSON.parse(r.headers) as Record<string, string>, r.body ?? null);
 }

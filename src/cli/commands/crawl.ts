@@ -190,31 +190,25 @@ export function registerCrawlCommand(program: Command): void {
       const log = createLogger(flags.logLevel);
       let summary: CrawlSummary;
       let where: string;
+      const run = {
+        spec,
+        out: flags.out ?? null,
+        format,
+        fresh: flags.fresh === true,
+        log,
+        onProgress: reporter?.onProgress,
+        progressIntervalMs: reporter?.intervalMs,
+      };
       if (services === null) {
-        summary = await runCrawl({
-          spec,
-          dataDir: config.dataDir,
-          out: flags.out ?? null,
-          format,
-          fresh: flags.fresh === true,
-          log,
-          onProgress: reporter?.onProgress,
-          progressIntervalMs: reporter?.intervalMs,
-        });
+        summary = await runCrawl({ ...run, dataDir: config.dataDir });
         where = `data dir:   ${config.dataDir}`;
       } else {
         const distributed = await runDistributedCrawl({
-          spec,
-          jobId: flags.job ?? null,
+          ...run,
           ...services,
+          jobId: flags.job ?? null,
           config,
           workers: flags.workers,
-          out: flags.out ?? null,
-          format,
-          fresh: flags.fresh === true,
-          log,
-          onProgress: reporter?.onProgress,
-          progressIntervalMs: reporter?.intervalMs,
         });
         summary = distributed;
         where = `job:        ${distributed.jobId} (Redis + PostgreSQL)`;

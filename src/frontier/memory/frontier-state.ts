@@ -41,19 +41,14 @@ import { MinHeap } from './min-heap.js';
 import { RobotsGate } from './robots-gate.js';
 
 /** A unit of queued work: a page (or its next redirect hop) or an origin's sitemap walk. */
-export interface FrontierEntry {
+export interface FrontierEntry extends Pick<
+  Lease,
+  'url' | 'fetchUrl' | 'redirects' | 'redirectStatus' | 'host' | 'depth' | 'attempts'
+> {
   /** Persistent id (the SQLite row), assigned by the state. */
   id: number;
   kind: 'page' | 'sitemaps';
-  url: string;
-  fetchUrl: string;
-  redirects: string[];
-  redirectStatus: number | null;
-  /** Host of fetchUrl. */
-  host: string;
-  depth: number;
   priority: number;
-  attempts: number;
 }
 
 /** Where the state's changes go to be persisted, all of one call in one transaction. */
