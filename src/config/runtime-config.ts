@@ -65,6 +65,12 @@ export const RUNTIME_FIELDS = {
     schema: positive.max(10_000).default(500),
     doc: 'Records a result writer writes to PostgreSQL per transaction',
   },
+  writerClaimIdleMs: {
+    type: 'number',
+    env: 'TRAWL_WRITER_CLAIM_IDLE_MS',
+    schema: positive.max(3_600_000).default(30_000),
+    doc: "How long a result writer's unacknowledged batch may wait before another writer takes it over (the writer died), ms",
+  },
   maxStreamLength: {
     type: 'number',
     env: 'TRAWL_MAX_STREAM_LENGTH',

@@ -208,7 +208,11 @@ async function finish(
     contactAgoMs: contactedAt === null ? null : ctx.clock.now() - contactedAt,
     wireBytes,
   });
-  if (!result.accepted) return;
+  if (!result.accepted) {
+    // These links were not kept: the parser must not drop them from the next page.
+    if (links !== null && links.length > 0) ctx.parser.forgetLinks(links);
+    return;
+  }
   if (ok) ctx.counters.succeeded++;
   else ctx.counters.failed++;
   if (record.error !== null && record.error !== 'redirect_known') {

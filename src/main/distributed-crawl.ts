@@ -116,6 +116,7 @@ export async function runDistributedCrawl(
         concurrency: spec.concurrency,
         writer: true,
         writerBatchSize: config.writerBatchSize,
+        writerClaimIdleMs: config.writerClaimIdleMs,
         log,
         metrics: services.metrics,
         onlyJobs: new Set([jobId]),

@@ -106,7 +106,14 @@ export async function openDistributedServices(
       registry: metrics.registry,
       log,
       readiness: readinessFromProbes([
-        { name: 'redis', check: () => redis.ping() },
+        {
+          name: 'redis',
+          // Commands queue while the client reconnects: say so at once instead of waiting.
+          check: () =>
+            redis.status === 'ready'
+              ? redis.ping()
+              : Promise.reject(new Error(`not connected (${redis.status})`)),
+        },
         { name: 'postgres', check: () => pool.query('SELECT 1') },
       ]),
     });

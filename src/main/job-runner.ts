@@ -70,7 +70,14 @@ export class JobRunner {
     });
     const fetcher = createFetcher(spec);
     const parser = createParser(spec, filterSpec);
+    // After a reconnect Redis may have restarted from a persistence file that missed its
+    // last writes, links of lost commits among them: the parser must return them again.
+    const forget = (): void => parser.forgetLinks('all');
+    options.redis.on('ready', forget);
     this.closers.push(
+      async () => {
+        options.redis.off('ready', forget);
+      },
       () => parser.close(),
       () => fetcher.close(),
     );

@@ -29,6 +29,7 @@ import {
   readRedisJob,
   redisJobStatus,
 } from '../backends/redis/redis-jobs.js';
+import { JobGoneError } from '../backends/redis/redis-frontier.js';
 import { runSingleton } from '../backends/redis/redis-lock.js';
 import { createRedisResultQueue } from '../backends/redis/redis-result-queue.js';
 import { callScript } from '../backends/redis/redis-scripts.js';
@@ -43,6 +44,8 @@ export interface WorkerRuntimeOptions {
   /** Run a result writer in this process. */
   writer: boolean;
   writerBatchSize: number;
+  /** Unacknowledged results older than this on another writer are taken over, ms. @default 30_000 */
+  writerClaimIdleMs?: number;
   log: Logger;
   metrics?: TrawlMetrics;
   /** How often the registry is read for new or finished jobs, ms. @default 1000 */
@@ -93,6 +96,7 @@ export class WorkerRuntime {
           isTransient: isTransientPgError,
           jobs: () => this.jobsToDrain(),
           batchSize: this.options.writerBatchSize,
+          claimIdleMs: this.options.writerClaimIdleMs,
           signal: this.stopWriter.signal,
           log: writerLog,
           metrics: this.options.metrics,
@@ -199,7 +203,8 @@ export class WorkerRuntime {
       const done = runner.run().then(
         () => this.ended(runner),
         (err: unknown) => {
-          log.error({ err, job: jobId }, 'job loop failed');
+          if (err instanceof JobGoneError) log.error({ job: jobId }, err.message);
+          else log.error({ err, job: jobId }, 'job loop failed');
           this.ended(runner);
         },
       );

@@ -128,3 +128,11 @@ function cleanTitle(raw: string): string | null {
   }
   return title === '' ? null : title;
 }
+
+/** Removes links from a context's memory of returned links (all of them with 'all'). */
+export function forgetReturnedLinks(ctx: ExtractContext, links: readonly string[] | 'all'): void {
+  const returned = ctx.returnedLinks;
+  if (returned === undefined) return;
+  if (links === 'all') returned.clear();
+  else for (const link of links) returned.delete(link);
+}

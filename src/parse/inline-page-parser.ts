@@ -6,7 +6,7 @@ import type { ParsedPage } from '../core/types.js';
 import { TrawlError } from '../core/errors.js';
 import type { PageParser, PageParserOptions, ParseJob } from './page-parser.js';
 import { createParseContext, parsePage } from './parse-page.js';
-import type { ExtractContext } from './extract-page.js';
+import { forgetReturnedLinks, type ExtractContext } from './extract-page.js';
 
 export class InlinePageParser implements PageParser {
   private readonly ctx: ExtractContext;
@@ -30,6 +30,10 @@ export class InlinePageParser implements PageParser {
         }),
       );
     }
+  }
+
+  forgetLinks(links: readonly string[] | 'all'): void {
+    forgetReturnedLinks(this.ctx, links);
   }
 
   close(): Promise<void> {

@@ -37,5 +37,12 @@ export interface PageParserOptions {
 
 export interface PageParser {
   parse(job: ParseJob): Promise<ParsedPage>;
+  /**
+   * With dedupLinks: forget these links (or every link) the parser returned, so the next
+   * page that has them returns them again. For links the caller could not keep: its
+   * commit was refused (the lease had expired), or the frontier may have lost state (its
+   * Redis restarted from a persistence file missing the last writes).
+   */
+  forgetLinks(links: readonly string[] | 'all'): void;
   close(): Promise<void>;
 }

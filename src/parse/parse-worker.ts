@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ParsedPage } from '../core/types.js';
 import type { PageParserOptions } from './page-parser.js';
+import { forgetReturnedLinks } from './extract-page.js';
 import { createParseContext, parsePage } from './parse-page.js';
 
 /** A job as it travels to a worker. */
@@ -18,9 +19,10 @@ export interface WireJob {
   extractLinks: boolean;
 }
 
-export interface ToWorker {
-  jobs: WireJob[];
-}
+export type ToWorker =
+  | { jobs: WireJob[] }
+  /** Forget links returned before (PageParser.forgetLinks). */
+  | { forget: string[] | 'all' };
 
 export type WireResult = { id: number; page: ParsedPage } | { id: number; error: string };
 
@@ -32,6 +34,10 @@ const options = workerData as PageParserOptions;
 const ctx = createParseContext(options);
 
 port.on('message', (msg: ToWorker) => {
+  if ('forget' in msg) {
+    forgetReturnedLinks(ctx, msg.forget);
+    return;
+  }
   const results: WireResult[] = [];
   for (const job of msg.jobs) {
     try {

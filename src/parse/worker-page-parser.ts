@@ -122,6 +122,20 @@ export class WorkerPageParser implements PageParser {
     });
   }
 
+  /**
+   * Every worker forgets the links (a link may have been returned by any of them).
+   * Ordered with the jobs: pages sent after this call see the links again.
+   */
+  forgetLinks(links: readonly string[] | 'all'): void {
+    if (!this.options.dedupLinks || this.closed) return;
+    const msg: ToWorker = { forget: links === 'all' ? 'all' : [...links] };
+    // Jobs queued in an outbox are posted later: post them first so the order holds.
+    for (const slot of this.slots) {
+      if (slot.outbox.length > 0 && slot.retries.length === 0) this.post(slot);
+      slot.worker.postMessage(msg);
+    }
+  }
+
   /** Terminates the workers; jobs not yet answered reject with 'aborted'. */
   async close(): Promise<void> {
     if (this.closed) return;

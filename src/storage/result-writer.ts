@@ -137,7 +137,9 @@ export async function runResultWriter(options: ResultWriterOptions): Promise<voi
     // Claims happen only between batches: a writer retrying through an outage holds its
     // batch and claims nothing, so an outage adds at most one delivery per idle writer.
     if (claimDue) {
-      const claimed = await raced(queue.claimStale(jobId, batchSize, claimIdleMs), signal);
+      // Raced against the hard stop only: what a read hands out is delivered to this
+      // writer in the queue, so it must be written (within the grace) once it arrives.
+      const claimed = await raced(queue.claimStale(jobId, batchSize, claimIdleMs), hardStop.signal);
       if (claimed === STOPPED) return false;
       claims.set(jobId, { at: Date.now(), full: claimed.length >= batchSize });
       if (claimed.length > 0) {
@@ -147,7 +149,7 @@ export async function runResultWriter(options: ResultWriterOptions): Promise<voi
       }
     }
     if (signal.aborted) return busy;
-    const batch = await raced(queue.read(jobId, batchSize), signal);
+    const batch = await raced(queue.read(jobId, batchSize), hardStop.signal);
     if (batch === STOPPED || batch.length === 0) return busy;
     await storer.store(jobId, batch);
     return true;

@@ -198,6 +198,33 @@ describe('WorkerPageParser', { timeout: 60_000 }, () => {
     assert.deepEqual([noLinks.links, noLinks.rawLinkCount, noLinks.title], [[], 1, 't']);
   });
 
+  for (const kind of ['workers', 'inline'] as const) {
+    test(`forgetLinks (${kind}): links the caller could not keep come back`, async () => {
+      const options = { ...OPTIONS, dedupLinks: true };
+      const parser: PageParser =
+        kind === 'workers' ? pool({ workers: 2, dedupLinks: true }) : new InlinePageParser(options);
+      const url = 'https://news.example.com/f';
+      const body = () => Buffer.from('<a href="/x">x</a><a href="/y">y</a>');
+      const links = async () =>
+        (await parser.parse({ url, body: body(), contentType: null })).links;
+      // Two workers: each may return a link once, so ask until both have seen them.
+      for (let i = 0; i < 4; i++) await links();
+      assert.deepEqual(await links(), [], 'remembered');
+      parser.forgetLinks(['https://news.example.com/x']);
+      const again = new Set<string>();
+      for (let i = 0; i < 4; i++) for (const l of await links()) again.add(l);
+      assert.deepEqual([...again], ['https://news.example.com/x']);
+      parser.forgetLinks('all');
+      const all = new Set<string>();
+      for (let i = 0; i < 4; i++) for (const l of await links()) all.add(l);
+      assert.deepEqual([...all].sort(), [
+        'https://news.example.com/x',
+        'https://news.example.com/y',
+      ]);
+      if (kind === 'inline') await parser.close();
+    });
+  }
+
   test('one bad job rejects alone with parse_failed', async () => {
     const parser = pool();
     const bad = { ...makeJob(1), contentType: 42 as unknown as string };

@@ -49,25 +49,37 @@ export function createRedisResultQueue(options: RedisResultQueueOptions): Result
   /** Per job, where the next XAUTOCLAIM scan of the pending entries goes on. */
   const claimCursors = new Map<string, string>();
 
-  async function ensureGroup(jobId: string): Promise<void> {
-    if (grouped.has(jobId)) return;
+  /**
+   * Makes sure the job's consumer group exists; false when the job's results stream does
+   * not (the job is gone: deleted, or Redis restarted without persistence). The stream
+   * is made when the job is submitted; it is never made here, or a writer would bring a
+   * vanished job's stream back and leave it behind.
+   */
+  async function ensureGroup(jobId: string): Promise<boolean> {
+    if (grouped.has(jobId)) return true;
     try {
-      await redis.xgroup('CREATE', jobKeys(jobId, prefix).results, group, '0', 'MKSTREAM');
+      await redis.xgroup('CREATE', jobKeys(jobId, prefix).results, group, '0');
     } catch (err) {
-      if (!errorMessage(err).includes('BUSYGROUP')) throw err;
+      const message = errorMessage(err);
+      if (message.includes('requires the key to exist')) return false;
+      if (!message.includes('BUSYGROUP')) throw err;
     }
     grouped.add(jobId);
+    return true;
   }
 
-  /** Runs `fn` with the group in place; once more after NOGROUP (the stream was deleted and made again). */
-  async function withGroup<T>(jobId: string, fn: () => Promise<T>): Promise<T> {
-    await ensureGroup(jobId);
+  /**
+   * Runs `fn` with the group in place (once more after NOGROUP: the stream was deleted
+   * and made again); `none` when the job has no results stream.
+   */
+  async function withGroup<T>(jobId: string, none: T, fn: () => Promise<T>): Promise<T> {
+    if (!(await ensureGroup(jobId))) return none;
     try {
       return await fn();
     } catch (err) {
       if (!errorMessage(err).includes('NOGROUP')) throw err;
       grouped.delete(jobId);
-      await ensureGroup(jobId);
+      if (!(await ensureGroup(jobId))) return none;
       return fn();
     }
   }
@@ -145,7 +157,7 @@ export function createRedisResultQueue(options: RedisResultQueueOptions): Result
 
   return {
     async read(jobId, max) {
-      const reply = (await withGroup(jobId, () =>
+      const reply = (await withGroup(jobId, null, () =>
         bufferCommand(
           redis,
           'xreadgroupBuffer',
@@ -167,7 +179,7 @@ export function createRedisResultQueue(options: RedisResultQueueOptions): Result
     async claimStale(jobId, max, minIdleMs) {
       const results = jobKeys(jobId, prefix).results;
       const cursor = claimCursors.get(jobId) ?? '0-0';
-      const reply = (await withGroup(jobId, () =>
+      const reply = (await withGroup(jobId, [Buffer.from('0-0'), []], () =>
         bufferCommand(
           redis,
           'xautoclaimBuffer',

@@ -87,6 +87,7 @@ export function registerWorkerCommand(program: Command): void {
         concurrency: config.workerConcurrency,
         writer: flags.writer,
         writerBatchSize: config.writerBatchSize,
+        writerClaimIdleMs: config.writerClaimIdleMs,
         log,
         metrics: open.metrics,
       });
