@@ -285,6 +285,17 @@ class World {
   }
 
   /** The export holds exactly the site's pages, once each, all fetched fine. */
+  /**
+   * What every fault test ends with: the crawl says it completed, every page is in the
+   * export and in PostgreSQL exactly once, and nothing of the job is left waiting in Redis.
+   */
+  async assertCompletedExactlyOnce(done: CliResult, out: string): Promise<void> {
+    assertCrawlComplete(done);
+    await this.assertExportExactlyOnce(out);
+    await this.assertStoredExactlyOnce();
+    await this.assertNothingLeftInRedis();
+  }
+
   async assertExportExactlyOnce(out: string): Promise<void> {
     const rows = await readJsonl(out);
     const urls = rows.map((r) => r.url);
@@ -422,10 +433,7 @@ describe('distributed mode under faults', { timeout: 240_000 }, () => {
 
       const done = await crawl.result;
       t.diagnostic(`crawl exited ${Date.now() - restoredAt} ms after the restore`);
-      assertCrawlComplete(done);
-      await world.assertExportExactlyOnce(crawl.out);
-      await world.assertStoredExactlyOnce();
-      await world.assertNothingLeftInRedis();
+      await world.assertCompletedExactlyOnce(done, crawl.out);
       assert.deepEqual(world.refetched(), [], 'a PostgreSQL outage costs no refetch');
       const after = await readiness(workers[0]!);
       assert.equal(after.status, 200, 'ready again after the restore');
@@ -470,10 +478,7 @@ describe('distributed mode under faults', { timeout: 240_000 }, () => {
 
       const done = await crawl.result;
       t.diagnostic(`crawl exited ${Date.now() - upAt} ms after the restart`);
-      assertCrawlComplete(done);
-      await world.assertExportExactlyOnce(crawl.out);
-      await world.assertStoredExactlyOnce();
-      await world.assertNothingLeftInRedis();
+      await world.assertCompletedExactlyOnce(done, crawl.out);
       t.diagnostic(
         `pages fetched twice after the restart: ${world.refetched().length} of ${pages}`,
       );
@@ -525,10 +530,7 @@ describe('distributed mode under faults', { timeout: 240_000 }, () => {
 
       const done = await crawl.result;
       t.diagnostic(`crawl exited ${Date.now() - upAt} ms after the restart`);
-      assertCrawlComplete(done);
-      await world.assertExportExactlyOnce(crawl.out);
-      await world.assertStoredExactlyOnce();
-      await world.assertNothingLeftInRedis();
+      await world.assertCompletedExactlyOnce(done, crawl.out);
       t.diagnostic(`pages fetched twice: ${world.refetched().length} of ${pages}`);
       for (const w of world.workers) assertExitedCleanly(await w.stop(), `worker ${w.name}`);
       t.diagnostic(`worker log noise: ${world.logNoise()}`);
@@ -636,10 +638,7 @@ describe('distributed mode under faults', { timeout: 240_000 }, () => {
       });
       const done = await crawl.result;
       t.diagnostic(`crawl exited ${Date.now() - killedAt} ms after the kill`);
-      assertCrawlComplete(done);
-      await world.assertStoredExactlyOnce();
-      await world.assertExportExactlyOnce(crawl.out);
-      await world.assertNothingLeftInRedis();
+      await world.assertCompletedExactlyOnce(done, crawl.out);
       assert.equal(await world.pendingOn(writer), 0, 'its pending results were taken over');
       assert.match(second.log(), /took over results pending on another writer/);
       t.diagnostic(`pages fetched twice: ${world.refetched().length}`);
@@ -671,10 +670,7 @@ describe('distributed mode under faults', { timeout: 240_000 }, () => {
       const done = await crawl.result;
       const tookMs = Date.now() - stoppedAt;
       t.diagnostic(`crawl exited ${tookMs} ms after the stop`);
-      assertCrawlComplete(done);
-      await world.assertExportExactlyOnce(crawl.out);
-      await world.assertStoredExactlyOnce();
-      await world.assertNothingLeftInRedis();
+      await world.assertCompletedExactlyOnce(done, crawl.out);
       assert.ok(tookMs < 20_000, `no result waited for the 30 s claim (${tookMs} ms)`);
       assert.deepEqual(world.refetched(), [], 'a graceful stop redoes no request');
       t.diagnostic(`worker log noise: ${world.logNoise()}`);
