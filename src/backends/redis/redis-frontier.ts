@@ -418,11 +418,13 @@ function crawlDelayOf(fetched: RobotsFetch, agent: string): number | null {
 }
 
 /**
- * Completions committed in one turn of the event loop travel in one commit.lua call: the
- * script applies each atomically, in order, and reads the job's settings, counters and
- * hosts once for all of them (measured on the synthetic site: most of a commit's Redis
- * time is that reading and writing back, not the page's own work). Bounded so one call
- * never holds Redis long.
+ * Commits travel to commit.lua in batches: the script applies each atomically, in order,
+ * and reads the job's settings, counters and hosts once for all of them (most of a
+ * commit's Redis time was that reading and writing back), and one command is one write
+ * to the socket (the syscalls were a worker's largest native cost). While a batch is on
+ * its way, the next one gathers: under load a batch grows with the round trip, when
+ * idle a commit leaves on the next turn of the event loop. Bounded so one call never
+ * holds Redis long.
  */
 class CommitBatcher {
   private pending: {
@@ -431,30 +433,38 @@ class CommitBatcher {
     reject: (e: unknown) => void;
   }[] = [];
   private scheduled = false;
+  private inFlight = false;
 
   constructor(
     private readonly send: (batch: (string | number | Buffer)[][]) => Promise<unknown[]>,
-    private readonly maxBatch = 64,
+    private readonly maxBatch = 128,
   ) {}
 
   add(args: (string | number | Buffer)[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending.push({ args, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
-      this.send(batch.map((p) => p.args)).then(
+    const batch = this.pending.splice(0, this.maxBatch);
+    this.inFlight = true;
+    this.send(batch.map((p) => p.args))
+      .then(
         (replies) => batch.forEach((p, i) => p.resolve(replies[i])),
         (err: unknown) => batch.forEach((p) => p.reject(err)),
-      );
-    }
+      )
+      .finally(() => {
+        this.inFlight = false;
+        this.schedule();
+      });
   }
 }
