@@ -16,6 +16,7 @@ import { assertJobId } from '../backends/redis/keys.js';
 import { JobGoneError } from '../backends/redis/redis-frontier.js';
 import {
   deleteRedisJob,
+  readDeadLetters,
   redisJobStatus,
   submitRedisJob,
   type RedisJobStatus,
@@ -164,8 +165,13 @@ export async function runDistributedCrawl(
       log.info({ job: jobId, exported, elapsedMs: Date.now() - startedAt }, 'exported');
     }
     if (status.deadLetters > 0) {
+      const samples = await readDeadLetters(redis, jobId, prefix, 3);
       log.error(
-        { job: jobId, deadLetters: status.deadLetters },
+        {
+          job: jobId,
+          deadLetters: status.deadLetters,
+          examples: samples.map((d) => ({ url: d.record?.url ?? null, error: d.error })),
+        },
         "some results could not be stored; they are kept in the job's dead-letter stream",
       );
     }

@@ -239,6 +239,11 @@ export class FrontierState {
   commit(c: Completion): CommitResult {
     const held = this.held.get(c.token);
     if (held === undefined) return { accepted: false };
+    // A completion that does not fit its lease is a bug: refused before anything changes.
+    const robotsLease = held.entry === null;
+    if (robotsLease ? c.kind !== 'robots' && c.kind !== 'release' : c.kind === 'robots') {
+      throw new Error(`a ${c.kind} commit for a ${robotsLease ? 'robots' : 'page'} lease`);
+    }
     this.held.delete(c.token);
     this.inFlight--;
     const host = held.host;
@@ -251,8 +256,7 @@ export class FrontierState {
       if (c.kind === 'robots') {
         this.settleRobots(origin, c.fetched, now);
         this.contacted(host, c.contactAgoMs, now);
-      } else if (c.kind === 'release') this.gate?.abandon(origin);
-      else throw new Error(`a ${c.kind} commit for a robots lease`);
+      } else this.gate?.abandon(origin);
       host.blockedBy = null;
       this.file(host);
       return result;
@@ -290,8 +294,6 @@ export class FrontierState {
         host.urgent.unshift(entry);
         this.queuedUrgent++;
         break;
-      case 'robots':
-        throw new Error('a robots commit for a page lease');
     }
     this.file(host);
     return result;

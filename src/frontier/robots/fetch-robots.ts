@@ -31,8 +31,8 @@ export interface FetchRobotsOptions {
 }
 
 /** RFC 9309 §2.3.1.2: follow at least five consecutive redirects. */
-export const ROBOTS_MAX_REDIRECTS = 5;
-export const ROBOTS_MAX_BYTES = 524_288;
+const ROBOTS_MAX_REDIRECTS = 5;
+const ROBOTS_MAX_BYTES = 524_288;
 
 /** Redirect failures mean "unavailable" (allow all) per RFC 9309, not "unreachable". */
 const UNAVAILABLE_ERRORS: ReadonlySet<ErrorCode> = new Set(['too_many_redirects', 'redirect_loop']);
@@ -83,7 +83,7 @@ export async function fetchRobots(
 }
 
 /** UTF-8 text of a robots.txt body: BOM dropped, a line cut at the size limit dropped. */
-export function decodeRobots(body: Buffer, maxBytes: number): string {
+function decodeRobots(body: Buffer, maxBytes: number): string {
   let bytes = body;
   // A body cut at maxBytes ends mid-line; "Disallow: /private" cut to "Disallow: /p"
   // would block more than the site asked, so the partial line is dropped.

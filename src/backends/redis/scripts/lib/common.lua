@@ -24,14 +24,11 @@ local function job_settings(B)
   }
 end
 
--- Counter names in the counters hash: qn unstarted pages queued, qu urgent-lane and
--- delayed entries, inflight, ok / failed pages, retries, bytes, known URLs, started
--- pages (what --max-pages counts), tok (lease token sequence), produced (records added
--- to the results stream), written (records stored by the writers), expired (leases
--- reclaimed). Scripts that change several go through a ctx (lib/hosts.lua).
-local function count_get(B, name)
-  return tonumber(redis.call('HGET', k_counters(B), name) or '0')
-end
+-- Counter names in the counters hash (see lib/hosts.lua ctx_count): qn unstarted pages
+-- queued, qu urgent-lane and delayed entries, inflight, ok / failed pages, retries,
+-- bytes, known URLs, started pages (what --max-pages counts), tok (lease token
+-- sequence), produced (records added to the results stream), written (records stored by
+-- the writers), expired (leases reclaimed).
 
 -- Host (URL.host) of a canonical URL, as core/url/url-parts.ts hostOf.
 local function url_host(url)
