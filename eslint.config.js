@@ -17,8 +17,17 @@ const coreOnly = [
   'log',
 ];
 
-/** Adapter folders implement ports of other folders: SQLite/Redis frontiers live beside their stores. */
-const adapterPorts = { storage: ['frontier'], queue: ['frontier', 'storage'] };
+/**
+ * Sibling folders a folder may also import. Adapter folders implement ports of other
+ * folders (SQLite/Redis frontiers live beside their stores); the parser runs the job's
+ * extraction in its threads; the pipeline's export handler writes through the exporters.
+ */
+const adapterPorts = {
+  storage: ['frontier'],
+  queue: ['frontier', 'storage'],
+  parse: ['extract'],
+  pipeline: ['storage'],
+};
 
 const restrict = (patterns, message) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }],

@@ -3,7 +3,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerCrawlCommand } from './commands/crawl.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerProcessCommand } from './commands/process.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
 /** Error codes that are conditions to report, not bugs to debug. */
@@ -22,6 +24,8 @@ registerCrawlCommand(program);
 registerDemoCommand(program);
 registerWorkerCommand(program);
 registerMigrateCommand(program);
+registerExportCommand(program);
+registerProcessCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 /** Strict parsers for numeric flags: "12abc" or "-1" are usage errors, not NaN surprises. */
 import { InvalidArgumentError } from 'commander';
+import { formatFromPath, type ExportFormat } from '../storage/export/record-writer.js';
 
 export function intFlag(min: number) {
   return (value: string): number => {
@@ -21,4 +22,12 @@ export function floatFlag(value: string): number {
     throw new InvalidArgumentError(`expected a number, got "${value}"`);
   }
   return n;
+}
+
+/** `--format`, else the format the `--out` file's extension names, else JSONL. */
+export function exportFormat(
+  format: ExportFormat | undefined,
+  out: string | undefined,
+): ExportFormat {
+  return format ?? (out === undefined ? null : formatFromPath(out)) ?? 'jsonl';
 }

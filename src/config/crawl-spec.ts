@@ -93,6 +93,34 @@ export const crawlSpecSchema = z.object({
   bloomFpr: z.number().gt(0).lt(0.5).default(0.001),
   /** Parse worker threads; 0 parses on the main thread. null: cores - 1 (at least 1). */
   parseWorkers: count(0).max(64).nullable().default(null),
+  /**
+   * What to extract from every HTML page into its record (Markdown, text, metadata,
+   * structured data, links, site-adapter fields), in the parse workers. null: nothing
+   * (the plain crawl: title and links only).
+   */
+  extract: z
+    .strictObject({
+      formats: z.array(z.enum(['markdown', 'metadata', 'structured', 'links', 'text'])).default([]),
+      /** Markdown/text of the main content only (navigation, footers, banners dropped). */
+      onlyMainContent: z.boolean().default(true),
+      /** CSS selectors: render only matching elements. */
+      includeSelectors: z.array(z.string().min(1)).default([]),
+      /** CSS selectors: leave matching elements out. */
+      excludeSelectors: z.array(z.string().min(1)).default([]),
+      /** Keep images in Markdown. */
+      images: z.boolean().default(true),
+      /** Site adapters (src/extract/adapters): declarative rules checked when the job starts. */
+      adapters: z.array(z.looseObject({})).default([]),
+    })
+    .nullable()
+    .default(null),
+  /**
+   * The chain of handlers run on every page record (a pipeline file's content: chain or
+   * steps, handlers, options; see docs/pipeline.md), checked when the job starts (and by
+   * validateJobPipeline). Handler module paths must be absolute, or relative to the
+   * working directory of every process that runs the job. null: no chain.
+   */
+  pipeline: z.looseObject({}).nullable().default(null),
 });
 
 export type CrawlSpec = z.infer<typeof crawlSpecSchema>;

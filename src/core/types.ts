@@ -51,6 +51,11 @@ export interface ParsedPage {
   contentHash: string;
   /** Number of `<a href>` seen before filtering (for stats). */
   rawLinkCount: number;
+  /**
+   * What the job's extraction found (markdown, text, metadata, structured, links, data,
+   * extraction stats: see src/extract/extract-fields.ts); absent when the job asks for none.
+   */
+  fields?: Record<string, unknown>;
 }
 
 /** One stored page: the record a crawl's output is made of. */
@@ -81,4 +86,11 @@ export interface PageRecord {
   headers: Record<string, string>;
   /** The decoded body, only when the crawl stores bodies. */
   body: Buffer | null;
+  /**
+   * Fields the job's extraction and pipeline added (markdown, metadata, quality,
+   * duplicateOf, a pipeline's own fields…), exported next to the fields above, which they
+   * override when a handler changed one (e.g. a cleaned title). Plain JSON. Absent or null
+   * when the job has neither extraction nor pipeline.
+   */
+  fields?: Record<string, unknown> | null;
 }

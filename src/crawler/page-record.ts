@@ -63,6 +63,7 @@ export function successRecord(
     durationMs: res.durationMs,
     headers: keptHeaders(res.headers),
     body: storeBody ? res.body : null,
+    ...(parsed?.fields === undefined ? {} : { fields: parsed.fields }),
   };
 }
 

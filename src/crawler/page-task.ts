@@ -194,6 +194,7 @@ async function finish(
   wireBytes: number,
   ok = record.error === null,
 ): Promise<void> {
+  if (ctx.pipeline !== undefined) record = await ctx.pipeline.process(record);
   const depth = lease.depth + 1;
   const discovered: DiscoveredLink[] = [];
   if (links !== null) {

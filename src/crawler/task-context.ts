@@ -7,6 +7,7 @@ import type { Fetcher } from '../fetch/fetcher.js';
 import type { CommitResult, Completion, Frontier } from '../frontier/frontier.js';
 import type { TrawlMetrics } from '../metrics/metrics.js';
 import type { PageParser } from '../parse/page-parser.js';
+import type { RecordPipeline } from '../pipeline/page-pipeline.js';
 import type { RetryOptions } from './retry-policy.js';
 
 export interface CrawlerOptions extends RetryOptions {
@@ -35,6 +36,8 @@ export interface CrawlerDeps {
   log: Logger;
   /** Requests by status, their durations, refused commits; none when absent. */
   metrics?: TrawlMetrics;
+  /** The job's chain of handlers, run on every page record before its commit; none when absent. */
+  pipeline?: RecordPipeline;
 }
 
 /** Counters of this run (not of earlier runs of a resumed crawl, nor of other workers). */

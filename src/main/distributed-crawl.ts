@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { sleep } from '../core/clock.js';
-import { writeExport } from '../storage/export/write-export.js';
+import { exportPages } from '../storage/export/write-export.js';
 import { deleteCrawlJob, upsertCrawlJob } from '../backends/postgres/crawl-jobs.js';
 import { createPostgresPageStore } from '../backends/postgres/postgres-page-store.js';
 import { assertJobId } from '../backends/redis/keys.js';
@@ -161,7 +161,9 @@ export async function runDistributedCrawl(
     const pagesStored = await store.countPages();
     let exported: number | null = null;
     if (options.out !== null) {
-      exported = await writeExport(store.scanPages(), options.out, options.format);
+      exported = await exportPages(store, options.out, options.format, {
+        warc: { userAgent: spec.userAgent },
+      });
       log.info({ job: jobId, exported, elapsedMs: Date.now() - startedAt }, 'exported');
     }
     if (status.deadLetters > 0) {

@@ -13,6 +13,8 @@ import type { PageStore } from '../storage/page-store.js';
 import { openSqliteDatabase, type SqliteDatabase } from '../backends/sqlite/sqlite-database.js';
 import { openSqliteFrontier } from '../backends/sqlite/sqlite-frontier.js';
 import { createSqlitePageStore } from '../backends/sqlite/sqlite-page-store.js';
+import { createSqliteDedupIndex } from '../backends/sqlite/sqlite-dedup-index.js';
+import { createJobPipeline } from './job-pipeline.js';
 import {
   canonicalSeeds,
   crawlerOptions,
@@ -40,6 +42,9 @@ export interface EmbeddedCrawlOptions {
   log: Logger;
   clock?: Clock;
 }
+
+/** The job id of a data dir's crawl, where a backend keys state by job (the dedup index). */
+const EMBEDDED_JOB_ID = 'embedded';
 
 /** One process is the whole cluster: an idle loop only waits for its own commits. */
 const EMBEDDED_IDLE_POLL_MS = 1_000;
@@ -81,6 +86,13 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
     );
     if (spec.sitemaps) await frontier.addSitemapSources(seedOrigins(seeds));
 
+    // Closed before the frontier and the database (closers run in reverse): its last
+    // export rows and dedup verdicts are written first.
+    const dedupIndex = createSqliteDedupIndex(database);
+    closers.push(() => dedupIndex.close());
+    const pipeline = createJobPipeline(spec, EMBEDDED_JOB_ID, { dedupIndex });
+    if (pipeline !== undefined) closers.push(() => pipeline.close());
+
     const crawler = new Crawler(crawlerOptions(spec, spec.concurrency, EMBEDDED_IDLE_POLL_MS), {
       frontier,
       fetcher,
@@ -88,6 +100,7 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
       linkFilter,
       clock,
       log,
+      ...(pipeline === undefined ? {} : { pipeline }),
     });
     return { crawler, frontier, store, newSeeds, close: closeAll };
   } catch (err) {

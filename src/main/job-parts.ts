@@ -15,6 +15,7 @@ import { robotsAgentToken } from '../frontier/robots/agent-token.js';
 import { InlinePageParser } from '../parse/inline-page-parser.js';
 import type { PageParser, PageParserOptions } from '../parse/page-parser.js';
 import { WorkerPageParser } from '../parse/worker-page-parser.js';
+import { extractOptions } from './job-pipeline.js';
 
 /** robots.txt answers are used this long before a refetch (RFC 9309 suggests 24 h at most). */
 const ROBOTS_MAX_AGE_MS = 86_400_000;
@@ -103,6 +104,8 @@ export function createParser(spec: CrawlSpec, linkFilter: LinkFilterSpec): PageP
     // dropped before they cross the thread boundary.
     dedupLinks: true,
   };
+  const extract = extractOptions(spec);
+  if (extract !== undefined) options.extract = extract;
   const workers = spec.parseWorkers ?? Math.max(1, availableParallelism() - 1);
   return workers === 0
     ? new InlinePageParser(options)

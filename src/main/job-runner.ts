@@ -14,6 +14,8 @@ import type { TrawlMetrics } from '../metrics/metrics.js';
 import type { RedisClient } from '../backends/redis/redis-connection.js';
 import { redisFrontier } from '../backends/redis/redis-frontier.js';
 import type { RedisJobInfo } from '../backends/redis/redis-jobs.js';
+import { redisDedupIndex } from '../backends/redis/redis-dedup-index.js';
+import { createJobPipeline } from './job-pipeline.js';
 import {
   canonicalSeeds,
   crawlerOptions,
@@ -81,6 +83,14 @@ export class JobRunner {
       () => parser.close(),
       () => fetcher.close(),
     );
+    // The dedup index is shared through Redis: two workers never both keep a duplicate.
+    const pipeline = createJobPipeline(
+      spec,
+      options.jobId,
+      { dedupIndex: redisDedupIndex({ redis: options.redis, prefix: options.prefix }) },
+      options.metrics,
+    );
+    if (pipeline !== undefined) this.closers.unshift(() => pipeline.close());
     this.crawler = new Crawler(
       crawlerOptions(spec, options.concurrency, DISTRIBUTED_IDLE_POLL_MS),
       {
@@ -91,6 +101,7 @@ export class JobRunner {
         clock: systemClock,
         log: options.log.child({ job: options.jobId }),
         metrics: options.metrics,
+        ...(pipeline === undefined ? {} : { pipeline }),
       },
     );
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CrawlSpec } from '../config/crawl-spec.js';
 import type { FrontierStats } from '../frontier/frontier.js';
-import { writeExport, type ExportFormat } from '../storage/export/write-export.js';
+import { exportPages, type ExportFormat } from '../storage/export/write-export.js';
 import { DATABASE_FILE } from '../backends/sqlite/sqlite-database.js';
 import { openEmbeddedCrawl } from './embedded-crawl.js';
 
@@ -109,7 +109,9 @@ export async function runCrawl(options: RunCrawlOptions): Promise<CrawlSummary> 
     const pagesStored = await crawl.store.countPages();
     let exported: number | null = null;
     if (options.out !== null) {
-      exported = await writeExport(crawl.store.scanPages(), options.out, options.format);
+      exported = await exportPages(crawl.store, options.out, options.format, {
+        warc: { userAgent: spec.userAgent },
+      });
     }
     const cpu = process.cpuUsage(cpuStart);
     const result = interrupted

@@ -4,6 +4,7 @@
  */
 import type { ParsedPage } from '../core/types.js';
 import type { LinkFilterSpec } from '../core/url/link-filter.js';
+import type { ExtractOptions } from '../extract/extract-fields.js';
 
 export interface ParseJob {
   /** The URL the body came from (the final URL after redirects): the base for relative links. */
@@ -33,6 +34,13 @@ export interface PageParserOptions {
    * cross the thread boundary. @default false
    */
   dedupLinks?: boolean;
+  /**
+   * What to extract from every HTML page besides title and links (Markdown, metadata,
+   * structured data…), in the parser's thread: ParsedPage.fields. Plain data (sent to
+   * workers); validate it with validateExtractOptions first. Absent: nothing more, and the
+   * page is not parsed into a tree at all.
+   */
+  extract?: ExtractOptions;
 }
 
 export interface PageParser {

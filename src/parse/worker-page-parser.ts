@@ -91,6 +91,7 @@ export class WorkerPageParser implements PageParser {
       sortQuery: options.sortQuery ?? true,
       dedupLinks: options.dedupLinks ?? false,
     };
+    if (options.extract !== undefined) this.options.extract = options.extract;
     this.workerUrl = workerEntry(options.workerUrl ?? defaultWorkerUrl());
   }
 

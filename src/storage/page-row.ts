@@ -33,8 +33,9 @@ export function pageFromRow(
   r: PageRow,
   headers: Record<string, string>,
   body: Buffer | null,
+  fields: Record<string, unknown> | null = null,
 ): PageRecord {
-  return {
+  const page: PageRecord = {
     url: r.url,
     finalUrl: r.final_url,
     status: r.status,
@@ -56,4 +57,7 @@ export function pageFromRow(
     headers,
     body,
   };
+  // Absent rather than null when there are none, as the crawler makes such records.
+  if (fields !== null) page.fields = fields;
+  return page;
 }

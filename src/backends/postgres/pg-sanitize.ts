@@ -30,3 +30,25 @@ export function storableHeaders(headers: Record<string, string>): Record<string,
   // fromEntries defines own properties, so even a header named __proto__ stays a header.
   return Object.fromEntries(entries.map(([n, v]) => [storableText(n), storableText(v)]));
 }
+
+/**
+ * `value` (plain JSON) with every string and key made storable; the same object when
+ * nothing needed changing. One JSON.stringify is the cheap first look.
+ */
+export function storableJson<T>(value: T): T {
+  return SUSPECT_JSON.test(JSON.stringify(value)) ? (deepStorable(value) as T) : value;
+}
+
+/** What JSON.stringify writes for U+0000 and for a lone surrogate. */
+const SUSPECT_JSON = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
+function deepStorable(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(deepStorable);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [storableText(k), deepStorable(v)]),
+    );
+  }
+  return value;
+}

@@ -14,7 +14,7 @@ import type pg from 'pg';
 import type { PageRecord } from '../../core/types.js';
 import type { PageRow } from '../../storage/page-row.js';
 import type { PageSink } from '../../storage/page-store.js';
-import { storableHeaders, storableText, storableTextOrNull } from './pg-sanitize.js';
+import { storableHeaders, storableJson, storableText, storableTextOrNull } from './pg-sanitize.js';
 import { withClient, withTransaction } from './pg-transaction.js';
 
 export { isTransientPgError } from './pg-errors.js';
@@ -38,7 +38,8 @@ export interface PostgresPageSinkOptions {
 const UPSERT = `
   INSERT INTO crawled_data (task_id, url, final_url, status, title, depth, content_type,
     crawled_at, error, error_message, attempts, etag, last_modified, content_hash,
-    content_length, charset, canonical_url, link_count, duration_ms, headers, content, metadata)
+    content_length, charset, canonical_url, link_count, duration_ms, headers, content, metadata,
+    fields)
   SELECT $1, r.url, r.final_url, r.status, r.title, r.depth, r.content_type,
     to_timestamp(r.fetched_at / 1000), r.error, r.error_message, r.attempts, r.etag,
     r.last_modified, r.content_hash, r.content_length, r.charset, r.canonical_url,
@@ -46,12 +47,13 @@ const UPSERT = `
     substring($3::bytea FROM r.body_at + 1 FOR r.body_length),
     jsonb_strip_nulls(jsonb_build_object('status', r.status, 'finalUrl', r.final_url,
       'contentType', r.content_type, 'charset', r.charset, 'linkCount', r.link_count,
-      'error', r.error))
+      'error', r.error)),
+    r.fields
   FROM json_to_recordset($2::json) AS r(url text, final_url text, status int, title text,
     depth int, content_type text, fetched_at float8, error text, error_message text,
     attempts int, etag text, last_modified text, content_hash text, content_length int8,
     charset text, canonical_url text, link_count int, duration_ms int, headers jsonb,
-    body_at int, body_length int)
+    body_at int, body_length int, fields jsonb)
   ON CONFLICT (task_id, url) DO UPDATE SET
     final_url = excluded.final_url, status = excluded.status, title = excluded.title,
     depth = excluded.depth, content_type = excluded.content_type,
@@ -62,7 +64,7 @@ const UPSERT = `
     charset = excluded.charset, canonical_url = excluded.canonical_url,
     link_count = excluded.link_count, duration_ms = excluded.duration_ms,
     headers = excluded.headers, content = excluded.content, metadata = excluded.metadata,
-    updated_at = now()
+    fields = excluded.fields, updated_at = now()
   -- The newest fetch wins: an older refetch written late (a writer retrying a batch after
   -- a newer one landed) leaves the row alone. Equal times: the later write wins.
   WHERE crawled_data.crawled_at <= excluded.crawled_at`;
@@ -123,6 +125,7 @@ interface Document extends PageRow {
   /** Offset of the body in the statement's bodies parameter, bytes; null: no body. */
   body_at: number | null;
   body_length: number | null;
+  fields: unknown;
 }
 
 interface Chunk {
@@ -192,5 +195,6 @@ function toDocument(p: PageRecord, bodyAt: number): Document {
     headers: storableHeaders(p.headers),
     body_at: p.body === null ? null : bodyAt,
     body_length: p.body === null ? null : p.body.length,
+    fields: p.fields === null || p.fields === undefined ? null : storableJson(p.fields),
   };
 }

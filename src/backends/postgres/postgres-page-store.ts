@@ -12,7 +12,7 @@ import { pageFromRow, type PageRow } from '../../storage/page-row.js';
 const COLUMNS = `id::text AS id_text, url, final_url, status, title, depth, content_type,
   (extract(epoch FROM crawled_at) * 1000)::float8 AS fetched_at, error, error_message,
   attempts, etag, last_modified, content_hash, content_length::float8 AS content_length,
-  charset, canonical_url, link_count, duration_ms, headers`;
+  charset, canonical_url, link_count, duration_ms, headers, fields`;
 
 /**
  * The pages of job `jobId` in `pool`'s schema (tables made by migratePostgres).
@@ -67,9 +67,11 @@ interface Row extends PageRow {
   id_text: string;
   /** jsonb: pg parses it. */
   headers: Record<string, string>;
+  /** jsonb: pg parses it. */
+  fields: Record<string, unknown> | null;
   content?: Buffer | null;
 }
 
 function fromRow(r: Row): PageRecord {
-  return pageFromRow(r, r.headers, r.content ?? null);
+  return pageFromRow(r, r.headers, r.content ?? null, r.fields);
 }

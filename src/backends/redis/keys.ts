@@ -54,5 +54,13 @@ export function jobKeys(jobId: string, prefix = DEFAULT_KEY_PREFIX) {
     robots: (origin: string): string => `${base}r:${origin}`,
     /** HASH: one host's politeness state (k_host). */
     host: (host: string): string => `${base}h:${host}`,
+    /** HASH: the dedup index's state (scripts/dedup-check.lua): L and S (linear hashing
+     * of the buckets), n (records in the buckets), o (originals so far, the last id). */
+    dedupMeta: `${base}dd:m`,
+    /** HASH: dedup original id -> its URL, what a duplicate's `duplicateOf` names. */
+    dedupOriginals: `${base}dd:o`,
+    /** HASH: one bucket of the dedup index's records; dedup-check.lua builds these from
+     * dedupMeta (this key without its final "m"), as this function does. */
+    dedupBucket: (address: number): string => `${base}dd:${address}`,
   };
 }

@@ -28,6 +28,7 @@ const COLUMNS = [
   'link_count',
   'duration_ms',
   'headers',
+  'fields',
   'body',
 ] as const;
 
@@ -79,6 +80,8 @@ interface Row extends PageRow {
   id: number;
   /** JSON text. */
   headers: string;
+  /** JSON text or NULL. */
+  fields: string | null;
   body?: Buffer | null;
 }
 
@@ -103,10 +106,16 @@ function toRow(p: PageRecord): unknown[] {
     p.linkCount,
     p.durationMs === null ? null : Math.round(p.durationMs),
     JSON.stringify(p.headers),
+    p.fields === null || p.fields === undefined ? null : JSON.stringify(p.fields),
     p.body,
   ];
 }
 
 function fromRow(r: Row): PageRecord {
-  return pageFromRow(r, JSON.parse(r.headers) as Record<string, string>, r.body ?? null);
+  return pageFromRow(
+    r,
+    JSON.parse(r.headers) as Record<string, string>,
+    r.body ?? null,
+    r.fields === null ? null : (JSON.parse(r.fields) as Record<string, unknown>),
+  );
 }

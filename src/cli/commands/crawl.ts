@@ -13,8 +13,16 @@ import { createLogger } from '../../log/logger.js';
 import { runDistributedCrawl } from '../../main/distributed-crawl.js';
 import { processConfig } from '../../main/process-config.js';
 import { runCrawl, type CrawlSummary } from '../../main/run-crawl.js';
-import type { ExportFormat } from '../../storage/export/write-export.js';
-import { collect, floatFlag, intFlag } from '../options.js';
+import {
+  EXPORT_FORMATS,
+  formatNeedsBodies,
+  type ExportFormat,
+} from '../../storage/export/record-writer.js';
+import { collect, exportFormat, floatFlag, intFlag } from '../options.js';
+import { EXTRACT_FORMATS, type ExtractFormat } from '../../extract/extract-fields.js';
+import { validateJobPipeline } from '../../main/job-pipeline.js';
+import { readPipelineFile } from '../../pipeline/pipeline-file.js';
+import { UsageError } from '../../core/errors.js';
 import { progressReporter, summaryText } from '../progress.js';
 
 interface CrawlFlags {
@@ -51,6 +59,8 @@ interface CrawlFlags {
   maxRedirects?: number;
   storeBody?: boolean;
   parseWorkers?: number;
+  extract?: string;
+  pipeline?: string;
   fresh?: boolean;
   progress: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -66,8 +76,8 @@ export function registerCrawlCommand(program: Command): void {
     .addOption(
       new Option(
         '--format <format>',
-        'output format (default: from --out extension, else jsonl)',
-      ).choices(['jsonl', 'csv']),
+        'output format (default: from --out extension, else jsonl; warc keeps bodies)',
+      ).choices(EXPORT_FORMATS),
     )
     .option('-d, --data-dir <dir>', 'where the crawl state (SQLite) lives (default ./trawl-data)')
     .option('--redis <url>', 'distributed mode: Redis (redis://host:port or redis+cluster://...)')
@@ -136,6 +146,14 @@ export function registerCrawlCommand(program: Command): void {
     .option('--max-redirects <n>', 'redirect hops followed (default 10)', intFlag(0))
     .option('--store-body', 'keep page bodies in the data dir')
     .option(
+      '--extract <formats>',
+      `add fields to each page record: comma-separated ${EXTRACT_FORMATS.join(',')} (see docs/pipeline.md)`,
+    )
+    .option(
+      '--pipeline <file>',
+      'run a chain of handlers (YAML or JSON file: chain or steps, handlers, extract) on every page',
+    )
+    .option(
       '--parse-workers <n>',
       'HTML parser threads, 0 = main thread (default cores-1)',
       intFlag(0),
@@ -149,6 +167,7 @@ export function registerCrawlCommand(program: Command): void {
     )
     .option('--stats-json <file>', 'write the run summary as JSON to FILE')
     .action(async (urls: string[], flags: CrawlFlags) => {
+      const format = exportFormat(flags.format, flags.out);
       const input: CrawlSpecInput = {
         seeds: urls,
         maxPages: flags.maxPages,
@@ -173,12 +192,13 @@ export function registerCrawlCommand(program: Command): void {
         bloomFpr: flags.bloomFpr,
         maxBodyBytes: flags.maxBodyBytes,
         maxRedirects: flags.maxRedirects,
-        storeBody: flags.storeBody,
+        // WARC is made of the bodies: a WARC export keeps them without --store-body.
+        storeBody: flags.storeBody ?? (formatNeedsBodies(format) ? true : undefined),
         parseWorkers: flags.parseWorkers,
+        ...(await pipelineFields(flags.extract, flags.pipeline)),
       };
       const spec = parseCrawlSpec(input);
-      const format: ExportFormat =
-        flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
+      await validateJobPipeline(spec);
       const config = processConfig(flags.config, {
         redisUrl: flags.redis,
         databaseUrl: flags.database,
@@ -222,4 +242,39 @@ export function registerCrawlCommand(program: Command): void {
         await writeFile(flags.statsJson, JSON.stringify(summary, null, 2));
       if (summary.result === 'interrupted') process.exitCode = 130;
     });
+}
+
+/**
+ * The spec's `extract` and `pipeline` from `--extract` and `--pipeline FILE`: the file's
+ * own `extract` settings, with `--extract` adding formats to them.
+ */
+async function pipelineFields(
+  extractFlag: string | undefined,
+  pipelineFile: string | undefined,
+): Promise<Pick<CrawlSpecInput, 'extract' | 'pipeline'>> {
+  const pipeline = pipelineFile === undefined ? null : await readPipelineFile(pipelineFile);
+  const formats = new Set<ExtractFormat>(pipeline?.extract?.formats ?? []);
+  for (const f of (extractFlag ?? '').split(',').map((x) => x.trim())) {
+    if (f === '') continue;
+    if (!(EXTRACT_FORMATS as readonly string[]).includes(f)) {
+      throw new UsageError(
+        `--extract: unknown format "${f}" (choose from ${EXTRACT_FORMATS.join(', ')})`,
+      );
+    }
+    formats.add(f as ExtractFormat);
+  }
+  const settings = pipeline?.extract;
+  const extract =
+    formats.size === 0 && settings === undefined ? null : { ...settings, formats: [...formats] };
+  // A file with only extraction settings runs no chain.
+  const runsChain =
+    pipeline !== null &&
+    (pipeline.chain !== undefined ||
+      pipeline.steps !== undefined ||
+      pipeline.minQuality !== undefined);
+  if (!runsChain) return { extract };
+  // The spec carries the chain itself; its extract settings live in spec.extract.
+  const { extract: _extract, ...chain } = pipeline;
+  void _extract;
+  return { extract, pipeline: chain };
 }

@@ -1,16 +1,26 @@
 /**
- * Writes a crawl's pages to a file (JSONL or CSV), streaming from the store. Written to
- * a temporary file first and renamed, so a reader never sees half an export.
+ * Writes a crawl's pages to a file in any export format, streaming from the store
+ * through a RecordWriter (temporary file, renamed when complete).
+ *
+ * A page is exported as PAGE_FIELDS (fetchedAt as ISO-8601) followed by any extra plain
+ * field it carries (the extraction fields: markdown, text, metadata, structured, …);
+ * `headers` only when a selected field asks for it, `body` only in WARC.
  */
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
-import { once } from 'node:events';
 import type { PageRecord } from '../../core/types.js';
+import type { PageStore } from '../page-store.js';
+import type { ColumnType } from './formats/parquet.js';
+import {
+  createRecordWriter,
+  formatNeedsBodies,
+  type ExportFormat,
+  type RecordWriterOptions,
+  type WarcOptions,
+} from './record-writer.js';
 
-export type ExportFormat = 'jsonl' | 'csv';
+export type { ExportFormat } from './record-writer.js';
 
-/** The exported fields, in order (CSV header and JSONL key order). */
-const FIELDS = [
+/** The exported page fields, in order (CSV header and JSONL key order). */
+export const PAGE_FIELDS = [
   'url',
   'finalUrl',
   'status',
@@ -31,27 +41,69 @@ const FIELDS = [
   'durationMs',
 ] as const;
 
-type Field = (typeof FIELDS)[number];
+/** Parquet types of the page fields that are not text. */
+const PAGE_COLUMN_TYPES: Readonly<Record<string, ColumnType>> = {
+  status: 'int64',
+  depth: 'int64',
+  attempts: 'int64',
+  contentLength: 'int64',
+  linkCount: 'int64',
+  durationMs: 'double',
+};
 
-function exportValue(page: PageRecord, field: Field): string | number | null {
-  if (field === 'fetchedAt') return new Date(page.fetchedAt).toISOString();
-  return page[field];
+/** PageRecord fields that are not exported as plain fields. */
+const NOT_PLAIN = new Set(['headers', 'body']);
+const PAGE_FIELD_SET = new Set<string>(PAGE_FIELDS);
+
+/**
+ * Whether `field` can be selected from stored pages: a page field, `headers`, or
+ * `headers.<name>` (lower-case header names, e.g. `headers.server`).
+ */
+export function isPageField(field: string): boolean {
+  return PAGE_FIELD_SET.has(field) || field === 'headers' || /^headers\.[^.]+$/.test(field);
 }
 
-function toJsonLine(page: PageRecord): string {
-  const obj: Record<string, string | number | null> = {};
-  for (const f of FIELDS) obj[f] = exportValue(page, f);
-  return JSON.stringify(obj) + '\n';
+/** Page export options: a field selection and renames (ignored by WARC), WARC's own. */
+export interface PageExportOptions {
+  fields?: readonly string[];
+  rename?: Readonly<Record<string, string>>;
+  warc?: WarcOptions;
+  /**
+   * Fail (and remove the partial file) when a successful page has no stored body, as
+   * WARC exports need bodies. @default true for WARC
+   */
+  requireBodies?: boolean;
+  /** Also export pages the job's pipeline dropped (their `dropped` field says why). @default false */
+  includeDropped?: boolean;
 }
 
-function csvCell(value: string | number | null): string {
-  if (value === null) return '';
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** A page as an export record (see the module comment). */
+export function pageExportRecord(page: PageRecord, withHeaders = false): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of PAGE_FIELDS) {
+    out[f] = f === 'fetchedAt' ? new Date(page.fetchedAt).toISOString() : page[f];
+  }
+  if (withHeaders) out.headers = page.headers;
+  // What extraction and the pipeline added; a field a handler changed (a cleaned title)
+  // overrides the crawler's.
+  if (page.fields) {
+    for (const key in page.fields) {
+      const value = page.fields[key];
+      if (value !== undefined && !NOT_PLAIN.has(key)) out[key] = value;
+    }
+  }
+  return out;
 }
 
-function toCsvLine(page: PageRecord): string {
-  return FIELDS.map((f) => csvCell(exportValue(page, f))).join(',') + '\r\n';
+/** A successful page without a stored body, in an export that needs bodies. */
+export class MissingBodyError extends Error {
+  readonly code = 'usage';
+  constructor(url: string) {
+    super(
+      `page ${url} has no stored body: a WARC export needs the crawl to keep bodies (crawl with --store-body)`,
+    );
+    this.name = 'MissingBodyError';
+  }
 }
 
 /** Returns the number of pages written. */
@@ -59,24 +111,55 @@ export async function writeExport(
   pages: AsyncIterable<PageRecord>,
   path: string,
   format: ExportFormat,
+  options: PageExportOptions = {},
 ): Promise<number> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const out = createWriteStream(tmp);
-  let count = 0;
+  const warc = format === 'warc';
+  const writerOptions: RecordWriterOptions = warc
+    ? { warc: options.warc }
+    : {
+        fields: options.fields,
+        rename: options.rename,
+        defaultFields: PAGE_FIELDS,
+        columnTypes: PAGE_COLUMN_TYPES,
+      };
+  const withHeaders = options.fields?.some((f) => f === 'headers' || f.startsWith('headers.'));
+  const requireBodies = options.requireBodies ?? warc;
+  const writer = await createRecordWriter(format, path, writerOptions);
   try {
-    if (format === 'csv') out.write(FIELDS.join(',') + '\r\n');
-    const line = format === 'csv' ? toCsvLine : toJsonLine;
     for await (const page of pages) {
-      if (!out.write(line(page))) await once(out, 'drain');
-      count++;
+      // Dropped by the job's pipeline (a duplicate, below minQuality): kept in the store so
+      // the crawl knows the URL is done, left out of exports.
+      if (page.fields?.dropped !== undefined && !options.includeDropped) continue;
+      if (warc) {
+        if (requireBodies && page.body === null && page.error === null && page.status !== null) {
+          throw new MissingBodyError(page.url);
+        }
+        await writer.write(page as unknown as Record<string, unknown>);
+      } else {
+        await writer.write(pageExportRecord(page, withHeaders === true));
+      }
     }
-    out.end();
-    await once(out, 'finish');
-    await rename(tmp, path);
-    return count;
   } catch (err) {
-    out.destroy();
-    await unlink(tmp).catch(() => undefined);
+    await writer.abort();
     throw err;
   }
+  return (await writer.close()).records;
+}
+
+/**
+ * Exports every page of `store` (bodies read only when the format needs them): what
+ * `trawl crawl --out` and `trawl export` run.
+ */
+export function exportPages(
+  store: PageStore,
+  path: string,
+  format: ExportFormat,
+  options: PageExportOptions = {},
+): Promise<number> {
+  return writeExport(
+    store.scanPages({ withBody: formatNeedsBodies(format) }),
+    path,
+    format,
+    options,
+  );
 }

@@ -4,6 +4,7 @@
  * change); append a new module with the next version instead.
  */
 import { migration0001 } from './0001-jobs-and-crawled-data.js';
+import { migration0002 } from './0002-page-fields.js';
 
 export interface PgMigration {
   /** 1, 2, 3, … without gaps: the order of application. */
@@ -17,4 +18,4 @@ export interface PgMigration {
   sql: string;
 }
 
-export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [migration0001];
+export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [migration0001, migration0002];

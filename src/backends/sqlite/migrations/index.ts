@@ -64,4 +64,31 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   INSERT INTO counters (id, retries, bytes) VALUES (1, 0, 0);
   `,
+  // 3: the dedup index (sqlite-dedup-index.ts): every page checked, per job, with its
+  // verdict. Originals (duplicate_of NULL) carry their content hash (unique per job: the
+  // first page with that content wins) and the 4 16-bit bands of their SimHash, indexed
+  // for the near-duplicate look-up; rowid orders originals (ties go to the first).
+  `
+  CREATE TABLE dedup_pages (
+    job_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    simhash TEXT NOT NULL, -- 16 hex
+    duplicate_of TEXT,
+    kind TEXT, -- 'exact', 'near', or NULL for an original
+    distance INTEGER,
+    b0 INTEGER, b1 INTEGER, b2 INTEGER, b3 INTEGER, -- NULL unless an original with near look-ups on
+    PRIMARY KEY (job_id, url)
+  );
+  CREATE UNIQUE INDEX dedup_original_hash ON dedup_pages (job_id, content_hash)
+    WHERE duplicate_of IS NULL;
+  CREATE INDEX dedup_band0 ON dedup_pages (job_id, b0) WHERE b0 IS NOT NULL;
+  CREATE INDEX dedup_band1 ON dedup_pages (job_id, b1) WHERE b1 IS NOT NULL;
+  CREATE INDEX dedup_band2 ON dedup_pages (job_id, b2) WHERE b2 IS NOT NULL;
+  CREATE INDEX dedup_band3 ON dedup_pages (job_id, b3) WHERE b3 IS NOT NULL;
+  `,
+  // 4: what a job's extraction and pipeline added to a page (PageRecord.fields), JSON text.
+  `
+  ALTER TABLE pages ADD COLUMN fields TEXT;
+  `,
 ];

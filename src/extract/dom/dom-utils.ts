@@ -1,0 +1,105 @@
+/**
+ * Small DOM helpers over domhandler trees. Every walk is iterative: a hostile page can
+ * nest thousands of levels (parse-html.ts caps it at MAX_DEPTH, but recursion over
+ * 512 levels per node of a 10 MB page would still cost stack and time).
+ */
+import type { AnyNode, Element } from 'domhandler';
+
+/** Elements whose text is never page content. */
+export const NON_CONTENT_TAGS: ReadonlySet<string> = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'svg',
+  'math',
+  'head',
+  'title',
+  'iframe',
+  'object',
+  'embed',
+  'canvas',
+  'video',
+  'audio',
+  'select',
+  'option',
+  'textarea',
+  'button',
+  'input',
+  'meta',
+  'link',
+]);
+
+/** True for element nodes (tags, and script/style which domhandler types separately). */
+export function isElement(node: AnyNode): node is Element {
+  return node.type === 'tag' || node.type === 'script' || node.type === 'style';
+}
+
+/** An attribute, trimmed; null when absent or empty. */
+export function attr(el: Element, name: string): string | null {
+  const v = el.attribs[name];
+  if (v === undefined) return null;
+  const t = v.trim();
+  return t === '' ? null : t;
+}
+
+/** Hidden from readers: `hidden`, `aria-hidden=true`, inline display:none/visibility:hidden. */
+export function isHidden(el: Element): boolean {
+  const a = el.attribs;
+  if (a.hidden !== undefined) return true;
+  if (a['aria-hidden'] === 'true') return true;
+  const style = a.style;
+  return style !== undefined && /(?:display\s*:\s*none|visibility\s*:\s*hidden)/i.test(style);
+}
+
+/**
+ * The text of a subtree, entities decoded, raw whitespace kept; script/style/etc. skipped
+ * unless `all`. Iterative.
+ */
+export function textOf(root: AnyNode, all = false): string {
+  if (root.type === 'text') return root.data;
+  const out: string[] = [];
+  const stack: AnyNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as AnyNode;
+    if (node.type === 'text') {
+      out.push(node.data);
+      continue;
+    }
+    if (node.type === 'cdata' || node.type === 'root' || isElement(node)) {
+      if (node !== root && !all && isElement(node) && NON_CONTENT_TAGS.has(node.name)) continue;
+      const kids = node.children;
+      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as AnyNode);
+    }
+  }
+  return out.join('');
+}
+
+/** Whitespace runs collapsed to one space, trimmed. */
+export function collapse(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Number of characters that are not whitespace: the unit of every text-length stat. */
+export function countNonSpace(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 32 && c !== 160) n++;
+  }
+  return n;
+}
+
+/** Nearest ancestor element (or the element itself) with this tag name. */
+export function closest(el: Element, name: string): Element | null {
+  for (let n: Element | null = el; n !== null; n = parentElement(n)) {
+    if (n.name === name) return n;
+  }
+  return null;
+}
+
+/** The parent when it is an element. */
+export function parentElement(node: AnyNode): Element | null {
+  const p = node.parent;
+  return p !== null && isElement(p) ? p : null;
+}
