@@ -29,7 +29,8 @@ export function npmPeersInstalled(): boolean {
   return (
     existsSync(join(nm, '@crawlee', 'cheerio', 'package.json')) &&
     existsSync(join(nm, '@spider-rs', 'spider-rs', 'package.json')) &&
-    existsSync(join(nm, 'entities', 'package.json'))
+    existsSync(join(nm, 'entities', 'package.json')) &&
+    existsSync(join(nm, 'turndown', 'package.json'))
   );
 }
 

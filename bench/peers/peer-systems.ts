@@ -6,8 +6,9 @@
  * written as JSON lines to `out`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FieldCheck } from './field-check.js';
 import { nodeEntry, PEERS_DIR, REPO_DIR, systemScript } from './paths.js';
 
 export interface CrawlJob {
@@ -40,7 +41,14 @@ export interface PeerSystem {
   delay: boolean;
   /** Why it cannot run here, or null. */
   unavailable(): string | null;
+  /** Writes what the command reads (a pipeline file) into `job.tmp`; not measured. */
+  prepare?(job: CrawlJob): void;
   command(job: CrawlJob): string[];
+  /**
+   * Fields every HTML record of its output must carry besides url, status and title (the
+   * Markdown of the extracting rows); a round whose output lacks them is not complete.
+   */
+  fieldChecks?: FieldCheck[];
 }
 
 const trawl: PeerSystem = {
@@ -120,6 +128,77 @@ const trawlBefore: PeerSystem = {
   ],
 };
 
+/** The extraction formats of the issue's "full extraction". */
+const FULL_EXTRACT = 'markdown,metadata,structured';
+
+/**
+ * Markdown in (nearly) every HTML record. Not all: a page with no main content (a Javadoc
+ * frame or redirect page) rightly has none.
+ */
+const MARKDOWN_CHECK: FieldCheck = { field: 'markdown', want: 'non-empty-string', minShare: 0.99 };
+
+/**
+ * Trawl embedded doing more per page than the plain crawl: `trawl`'s job and flags plus
+ * `extra` (extraction in the parse workers, a chain of handlers), so the rows differ from
+ * `trawl` in exactly that work.
+ */
+function trawlWith(
+  id: string,
+  label: string,
+  extra: (job: CrawlJob) => string[],
+  more: Pick<PeerSystem, 'prepare' | 'fieldChecks'>,
+): PeerSystem {
+  return {
+    ...trawl,
+    id,
+    label,
+    ...more,
+    command: (job) => [...trawl.command(job), ...extra(job)],
+  };
+}
+
+/** Where `trawl-standard` finds its pipeline file. */
+function pipelineFile(job: CrawlJob): string {
+  return join(job.tmp, 'pipeline.json');
+}
+
+const trawlExtract = trawlWith(
+  'trawl-extract',
+  `Trawl, --extract ${FULL_EXTRACT}`,
+  () => ['--extract', FULL_EXTRACT],
+  { fieldChecks: [MARKDOWN_CHECK] },
+);
+
+/**
+ * The `standard` chain (validate → transform → enrich → export → notify) on every page.
+ * With the full extraction too, so the chain runs over records with real fields
+ * (Markdown, metadata) rather than bare url + title. Its defaults need no configuration:
+ * enrich adds `urlParts` (and `language`), which shows the chain ran on every record;
+ * export and notify have no destination, so they write and send nothing.
+ */
+const trawlStandard = trawlWith(
+  'trawl-standard',
+  'Trawl, full extraction + standard chain',
+  (job) => ['--extract', FULL_EXTRACT, '--pipeline', pipelineFile(job)],
+  {
+    prepare: (job) =>
+      writeFileSync(pipelineFile(job), JSON.stringify({ chain: 'standard' }) + '\n'),
+    fieldChecks: [
+      MARKDOWN_CHECK,
+      { field: 'urlParts', want: 'object', minShare: 1 },
+      { field: 'pipelineErrors', want: 'absent', minShare: 1 },
+    ],
+  },
+);
+
+/** Markdown only: what `crawlee-markdown` is compared with. */
+const trawlMarkdown = trawlWith(
+  'trawl-markdown',
+  'Trawl, --extract markdown',
+  () => ['--extract', 'markdown'],
+  { fieldChecks: [MARKDOWN_CHECK] },
+);
+
 /** The PostgreSQL database run-distributed creates its throwaway schema in (its default). */
 const DISTRIBUTED_DATABASE = 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_SERVER = '/usr/bin/redis-server';
@@ -195,21 +274,26 @@ function postgresWhyNot(url: string): string | null {
   return `PostgreSQL at ${url} does not answer (${why})`;
 }
 
-function crawlee(memory: boolean): PeerSystem {
+function crawlee(memory: boolean, markdown = false): PeerSystem {
   return {
-    id: memory ? 'crawlee-memory' : 'crawlee-disk',
-    label: memory
-      ? 'Crawlee CheerioCrawler (persistStorage: false)'
-      : 'Crawlee CheerioCrawler (default storage)',
+    id: markdown ? 'crawlee-markdown' : memory ? 'crawlee-memory' : 'crawlee-disk',
+    label: markdown
+      ? `Crawlee (in memory) + turndown ${TURNDOWN_VERSION} Markdown`
+      : memory
+        ? 'Crawlee CheerioCrawler (persistStorage: false)'
+        : 'Crawlee CheerioCrawler (default storage)',
     kind: 'peer',
     concurrencies: [32, 16, 64],
     titles: true,
     multiHost: true,
     delay: true,
-    unavailable: () =>
-      existsSync(join(PEERS_DIR, 'node_modules', '@crawlee', 'cheerio', 'package.json'))
+    unavailable: () => {
+      const nm = join(PEERS_DIR, 'node_modules');
+      const needs = [join(nm, '@crawlee', 'cheerio'), ...(markdown ? [join(nm, 'turndown')] : [])];
+      return needs.every((dir) => existsSync(join(dir, 'package.json')))
         ? null
-        : 'npm peers not installed (npm run bench:peers -- --install)',
+        : 'npm peers not installed (npm run bench:peers -- --install)';
+    },
     command: (job) => [
       process.execPath,
       systemScript('crawlee.mjs'),
@@ -222,11 +306,16 @@ function crawlee(memory: boolean): PeerSystem {
       '--delay-ms',
       String(job.delayMs),
       ...(memory ? ['--memory'] : []),
+      ...(markdown ? ['--markdown'] : []),
       ...(job.maxPages ? ['--max-pages', String(job.maxPages)] : []),
       ...job.startUrls,
     ],
+    ...(markdown ? { fieldChecks: [MARKDOWN_CHECK] } : {}),
   };
 }
+
+/** bench/peers/package.json pins it; the row's label names it. */
+const TURNDOWN_VERSION = '7.2.5';
 
 const scrapy: PeerSystem = {
   id: 'scrapy',
@@ -330,10 +419,14 @@ const minimal: PeerSystem = {
 export const PEER_SYSTEMS: PeerSystem[] = [
   trawl,
   trawlBefore,
+  trawlExtract,
+  trawlStandard,
+  trawlMarkdown,
   trawlDistributed(1),
   trawlDistributed(2),
   crawlee(false),
   crawlee(true),
+  crawlee(true, true),
   scrapy,
   spiderRs,
   minimal,

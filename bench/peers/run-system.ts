@@ -11,8 +11,10 @@ import type { DistributedStats } from '../distributed/distributed-stats.js';
 import { readProcStats } from '../lib/proc-stats.js';
 import { runMeasured } from '../lib/run-measured.js';
 import type { MeasuredRun } from '../lib/run-measured.js';
+import { checkFields, fieldWarning } from './field-check.js';
+import type { FieldCount } from './field-check.js';
 import { distributedStatsFile } from './peer-systems.js';
-import type { PeerSystem } from './peer-systems.js';
+import type { CrawlJob, PeerSystem } from './peer-systems.js';
 import type { OutputCounts, ServerCounts, SiteUnderTest } from './site-under-test.js';
 
 export interface RunOptions {
@@ -56,6 +58,8 @@ export interface PeerRound {
   warnings: string[];
   /** Last lines of the system's stderr when something went wrong. */
   stderrTail: string | null;
+  /** The system's field checks (`PeerSystem.fieldChecks`) over its output, if it has any. */
+  fields?: FieldCount[];
   /**
    * Trawl distributed only: run-distributed's measurements (per process, Redis, writers).
    * `run` and `cpuSeconds` above are GNU time's for the whole command: CPU summed over
@@ -74,7 +78,7 @@ export async function runSystemOnce(
   const running = await site.start(tmp);
   let stopped = false;
   try {
-    const argv = system.command({
+    const job: CrawlJob = {
       startUrls: running.startUrls,
       out,
       tmp,
@@ -82,7 +86,9 @@ export async function runSystemOnce(
       delayMs: options.delayMs ?? 0,
       maxPages: options.maxPages ?? null,
       pathsFile: site.pathsFile,
-    });
+    };
+    system.prepare?.(job);
+    const argv = system.command(job);
     const cpuBefore = cpuOfProcesses(running.serverPids());
     const run = await runMeasured({
       argv,
@@ -98,6 +104,12 @@ export async function runSystemOnce(
     const delivered = output?.distinctPages ?? 0;
     const budget = options.maxPages ?? null;
     const warnings = judge(run, server, output, delivered, budget ? 0 : site.expectedPages);
+    const fields = system.fieldChecks ? await checkFields(out, system.fieldChecks) : null;
+    for (const c of fields ?? []) {
+      const w = fieldWarning(c);
+      if (w !== null) warnings.push(w);
+    }
+    const fieldsOk = fields === null || fields.every((c) => c.ok);
     // Read now: the scratch directory holding it is removed below.
     const distributed = readStatsOf(tmp, warnings);
     return {
@@ -114,11 +126,13 @@ export async function runSystemOnce(
       fetched: server.pages,
       expected: site.expectedPages,
       // A page budget stops crawls at different pages: only a clean exit counts then.
-      complete: (budget !== null || delivered >= site.expectedPages) && run.exitCode === 0,
+      complete:
+        (budget !== null || delivered >= site.expectedPages) && run.exitCode === 0 && fieldsOk,
       pagesPerSecond: delivered / run.wallSeconds,
       fetchedPerSecond: server.pages / run.wallSeconds,
       warnings,
       stderrTail: warnings.length > 0 ? tail(join(tmp, 'stderr.log'), 12) : null,
+      ...(fields ? { fields } : {}),
       ...(distributed ? { distributed } : {}),
     };
   } finally {

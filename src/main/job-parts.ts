@@ -106,7 +106,11 @@ export function createParser(spec: CrawlSpec, linkFilter: LinkFilterSpec): PageP
   };
   const extract = extractOptions(spec);
   if (extract !== undefined) options.extract = extract;
-  const workers = spec.parseWorkers ?? Math.max(1, availableParallelism() - 1);
+  // A plain crawl's parse is ~a third of a page's CPU: one core is left to the main thread.
+  // With extraction the parse threads do most of the work (a page tree per page): one each.
+  const workers =
+    spec.parseWorkers ??
+    (extract === undefined ? Math.max(1, availableParallelism() - 1) : availableParallelism());
   return workers === 0
     ? new InlinePageParser(options)
     : new WorkerPageParser({ ...options, workers });

@@ -131,6 +131,12 @@ describe('enrich', () => {
       },
     );
     assert.equal(fr.language, 'fr');
+    // A page's declared language (extraction's metadata.language) wins over detection;
+    // declaredField null always detects.
+    const page = { text: fr.text, metadata: { language: 'de-AT' } };
+    assert.equal((await output(enrichHandler, {}, page)).language, 'de');
+    const detect = await output(enrichHandler, { language: { declaredField: null } }, page);
+    assert.equal(detect.language, 'fr');
     const off = await output(
       enrichHandler,
       { language: false, url: false, geo: false },

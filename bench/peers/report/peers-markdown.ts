@@ -5,6 +5,7 @@
  */
 import { profileMarkdown } from './cpu-profile-summary.js';
 import { distributedSection } from './distributed-markdown.js';
+import { EXTRACTING_SYSTEMS, extractionSection } from './extraction-markdown.js';
 import { count as n, countSpread as spread, fixed, fixedSpread } from './format.js';
 import { summarizeSystem } from './peers-report.js';
 import type { PeersReport, SiteResult, SystemResult, SystemSummary } from './peers-report.js';
@@ -74,6 +75,8 @@ function siteSection(site: SiteResult): string[] {
   out.push('', ...ratios(site, summaries));
   const distributed = distributedSection(site, summaries);
   if (distributed.length > 0) out.push('', ...distributed);
+  const extraction = extractionSection(site, summaries);
+  if (extraction.length > 0) out.push('', ...extraction);
   if (site.profile) {
     out.push('', ...profileMarkdown('Trawl embedded', site.profile.threads));
   }
@@ -92,8 +95,13 @@ function ratios(site: SiteResult, sums: Map<string, SystemSummary>): string[] {
   const med = (id: string): number | null => sums.get(id)?.pagesPerSecond?.median ?? null;
   const trawl = med('trawl');
   if (trawl === null) return loopRatios(site, sums);
+  // A peer that also makes Markdown is the Markdown rows' peer (extraction section).
   const completePeers = site.systems.filter(
-    (s) => s.kind === 'peer' && sums.get(s.id)?.complete && med(s.id) !== null,
+    (s) =>
+      s.kind === 'peer' &&
+      !EXTRACTING_SYSTEMS.has(s.id) &&
+      sums.get(s.id)?.complete &&
+      med(s.id) !== null,
   );
   const best = completePeers.reduce<SystemResult | null>(
     (b, s) => (b === null || (med(s.id) as number) > (med(b.id) as number) ? s : b),

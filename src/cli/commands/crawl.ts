@@ -155,7 +155,7 @@ export function registerCrawlCommand(program: Command): void {
     )
     .option(
       '--parse-workers <n>',
-      'HTML parser threads, 0 = main thread (default cores-1)',
+      'HTML parser threads, 0 = main thread (default cores-1; cores with --extract)',
       intFlag(0),
     )
     .option('--fresh', 'discard the crawl in the data dir and start over')

@@ -62,6 +62,12 @@ export const enrichOptions = z.strictObject({
     target: path.default('language'),
     /** Shorter texts get no language (trigram detection guesses on them). */
     minLength: z.number().int().min(1).default(40),
+    /**
+     * A language the page declares (this field: `metadata.language`, from `<html lang>`
+     * or Content-Language, as extraction finds it) is taken as it is, primary subtag only,
+     * without running detection (~1 ms per page). null: always detect.
+     */
+    declaredField: path.nullable().default('metadata.language'),
   }),
   /** Country hint: country field, else city (with coordinates), else phone, else URL TLD. */
   geo: feature({
@@ -147,9 +153,17 @@ export function enrichItem(item: Item, o: EnrichOptions, now: Date = new Date())
     if (typeof url === 'string') put(o.url.target, urlParts(url));
   }
   if (o.language !== null) {
-    const text = firstString(item, o.language.fields);
-    const lang = text === undefined ? null : detectLanguage(text, o.language.minLength);
-    if (lang !== null) put(o.language.target, lang);
+    const declared =
+      o.language.declaredField === null ? undefined : getPath(item, o.language.declaredField);
+    const primary =
+      typeof declared === 'string' ? /^[a-z]{2,3}(?=$|[-_])/i.exec(declared.trim()) : null;
+    if (primary !== null) {
+      put(o.language.target, primary[0].toLowerCase());
+    } else {
+      const text = firstString(item, o.language.fields);
+      const lang = text === undefined ? null : detectLanguage(text, o.language.minLength);
+      if (lang !== null) put(o.language.target, lang);
+    }
   }
   if (o.geo !== null) put(o.geo.target, geoHint(item, o.geo));
   return out;
