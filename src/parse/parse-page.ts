@@ -53,7 +53,15 @@ export function parsePage(job: ParseJob, ctx: ParseContext): ParsedPage {
   if (ctx.extract !== undefined) {
     // The scanner reads bytes; the tree needs the decoded document.
     const html = transcode === null ? text : transcode(text);
-    parsed.fields = extractFields(html, job.url, ctx.extract) as unknown as Record<string, unknown>;
+    try {
+      parsed.fields = extractFields(html, job.url, ctx.extract) as unknown as Record<
+        string,
+        unknown
+      >;
+    } catch (err) {
+      // The page's title and links stand; its record says why the extra fields are missing.
+      parsed.fields = { extractionError: `extraction failed: ${(err as Error).message}` };
+    }
   }
   return parsed;
 }
