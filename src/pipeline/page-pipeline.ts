@@ -15,6 +15,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { PageRecord } from '../core/types.js';
 import type { Chain } from './chain.js';
 import type { Item } from './handler.js';
+import { PAGE_FIELDS, pageExportRecord } from '../storage/export/write-export.js';
 
 /** The crawler's port: what to do with a finished page before it is committed. */
 export interface RecordPipeline {
@@ -23,38 +24,12 @@ export interface RecordPipeline {
   close(): Promise<void>;
 }
 
-/** Core page fields as the chain sees them (export names), with how to read each. */
-const CORE: readonly (keyof PageRecord)[] = [
-  'url',
-  'finalUrl',
-  'status',
-  'title',
-  'depth',
-  'contentType',
-  'fetchedAt',
-  'error',
-  'errorMessage',
-  'attempts',
-  'etag',
-  'lastModified',
-  'contentHash',
-  'contentLength',
-  'charset',
-  'canonicalUrl',
-  'linkCount',
-  'durationMs',
-  'headers',
-];
-const CORE_SET = new Set<string>(CORE);
+/** The page fields the crawler owns: a chain's output stores them only when changed. */
+const CORE_SET = new Set<string>([...PAGE_FIELDS, 'headers']);
 
-/** The item a page enters the chain as. */
+/** The item a page enters the chain as: its export record, headers included. */
 export function pageItem(record: PageRecord): Item {
-  const item: Item = {};
-  for (const key of CORE) {
-    item[key] = key === 'fetchedAt' ? new Date(record.fetchedAt).toISOString() : record[key];
-  }
-  if (record.fields) Object.assign(item, record.fields);
-  return item;
+  return pageExportRecord(record, true);
 }
 
 /** The fields to store from the chain's output `item`, given the item that `entered`. */

@@ -275,6 +275,5 @@ async function pipelineFields(
   if (!runsChain) return { extract };
   // The spec carries the chain itself; its extract settings live in spec.extract.
   const { extract: _extract, ...chain } = pipeline;
-  void _extract;
   return { extract, pipeline: chain };
 }
