@@ -15,18 +15,21 @@ const coreOnly = [
   'queue',
   'metrics',
   'log',
+  'jobs',
 ];
 
 /**
  * Sibling folders a folder may also import. Adapter folders implement ports of other
  * folders (SQLite/Redis frontiers live beside their stores); the parser runs the job's
- * extraction in its threads; the pipeline's export handler writes through the exporters.
+ * extraction in its threads; the pipeline's export handler writes through the exporters;
+ * the job service port speaks of specs and page queries.
  */
 const adapterPorts = {
   storage: ['frontier'],
   queue: ['frontier', 'storage'],
   parse: ['extract'],
   pipeline: ['storage'],
+  jobs: ['config', 'storage'],
 };
 
 const restrict = (patterns, message) => ({
@@ -83,6 +86,20 @@ export default tseslint.config(
     rules: restrict(
       ['**/crawler/*', '**/cli/*', '**/main/*', '**/api/*'],
       'src/backends implement ports; they are chosen and wired in src/main',
+    ),
+  },
+  {
+    files: ['src/api/**/*.ts'],
+    rules: restrict(
+      [
+        '**/backends/*',
+        '**/backends/**',
+        '**/crawler/*',
+        '**/cli/*',
+        '**/main/*',
+        '**/fetch/http/*',
+      ],
+      'src/api uses services through ports (src/jobs); adapters are chosen in src/main',
     ),
   },
   {

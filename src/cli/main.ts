@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerProcessCommand } from './commands/process.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
 /** Error codes that are conditions to report, not bugs to debug. */
@@ -26,6 +27,7 @@ registerWorkerCommand(program);
 registerMigrateCommand(program);
 registerExportCommand(program);
 registerProcessCommand(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -121,6 +121,18 @@ export const crawlSpecSchema = z.object({
    * working directory of every process that runs the job. null: no chain.
    */
   pipeline: z.looseObject({}).nullable().default(null),
+  /**
+   * The SSRF guard (src/fetch/http/address-guard.ts, docs/security.md): refuse every
+   * fetch (seeds, redirect hops, links, robots.txt, sitemaps) that reaches a loopback,
+   * private, link-local, CGNAT, reserved or metadata address, except those `allow`
+   * names (CIDR ranges, addresses, host names, `*.` wildcards). null: no guard, which is
+   * what the CLI uses. The service sets it on every job it accepts from a client, from
+   * its TRAWL_ALLOW_TARGETS config; clients cannot set it.
+   */
+  addressGuard: z
+    .strictObject({ allow: z.array(z.string().min(1)).default([]) })
+    .nullable()
+    .default(null),
 });
 
 export type CrawlSpec = z.infer<typeof crawlSpecSchema>;

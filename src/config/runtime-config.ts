@@ -89,6 +89,87 @@ export const RUNTIME_FIELDS = {
     schema: positive.max(1_000).default(10),
     doc: 'PostgreSQL connections per process',
   },
+  apiHost: {
+    type: 'string',
+    env: 'TRAWL_API_HOST',
+    schema: z.string().min(1).default('127.0.0.1'),
+    doc: 'Interface `trawl serve` listens on. Anything but loopback needs API keys (or allowNoAuth)',
+  },
+  apiPort: {
+    type: 'number',
+    env: 'TRAWL_API_PORT',
+    schema: port.default(3000),
+    doc: 'Port of `trawl serve`. 0: any free port',
+  },
+  publicUrl: {
+    type: 'string',
+    env: 'TRAWL_PUBLIC_URL',
+    schema: z
+      .url({ protocol: /^https?$/ })
+      .nullable()
+      .default(null),
+    doc: "The service's address as clients reach it (behind a proxy), for absolute links such as Firecrawl's `next`. null: http://apiHost:apiPort",
+  },
+  allowTargets: {
+    type: 'string',
+    env: 'TRAWL_ALLOW_TARGETS',
+    schema: z.string().default(''),
+    doc: 'Comma-separated CIDR ranges and host names the service may fetch although private, loopback or link-local (e.g. 127.0.0.0/8,intranet.example). Empty: none',
+  },
+  allowNoAuth: {
+    type: 'boolean',
+    env: 'TRAWL_ALLOW_NO_AUTH',
+    schema: z.boolean().default(false),
+    doc: 'Let `trawl serve` listen on a non-loopback interface with no API key created (anyone who reaches it may use it)',
+  },
+  maxRunningJobs: {
+    type: 'number',
+    env: 'TRAWL_MAX_RUNNING_JOBS',
+    schema: positive.max(1_000).default(4),
+    doc: 'Embedded service: jobs crawling at once in the serving process (more wait, queued)',
+  },
+  scrapeTimeoutMs: {
+    type: 'number',
+    env: 'TRAWL_SCRAPE_TIMEOUT_MS',
+    schema: positive.max(600_000).default(30_000),
+    doc: 'Default deadline of a single-URL scrape, ms (a request may ask for less or more, up to 10 minutes)',
+  },
+  apiBodyLimitBytes: {
+    type: 'number',
+    env: 'TRAWL_API_BODY_LIMIT_BYTES',
+    schema: positive.default(1_048_576),
+    doc: 'Largest request body the API accepts, bytes',
+  },
+  apiMaxUrls: {
+    type: 'number',
+    env: 'TRAWL_API_MAX_URLS',
+    schema: positive.max(1_000_000).default(1_000),
+    doc: 'Most URLs one request may carry (seeds of a job, a batch scrape)',
+  },
+  rateLimitPerMinute: {
+    type: 'number',
+    env: 'TRAWL_RATE_LIMIT_PER_MINUTE',
+    schema: z.number().int().min(0).default(6_000),
+    doc: 'Requests per minute per API key (per client address without keys). 0: no limit',
+  },
+  grpcPort: {
+    type: 'number',
+    env: 'TRAWL_GRPC_PORT',
+    schema: port.nullable().default(null),
+    doc: 'Port of the gRPC service of `trawl serve` (on apiHost). null: no gRPC server. 0: any free port',
+  },
+  webhookMaxAttempts: {
+    type: 'number',
+    env: 'TRAWL_WEBHOOK_MAX_ATTEMPTS',
+    schema: positive.max(20).default(5),
+    doc: 'Deliveries of one webhook event tried before it is recorded as failed (exponential backoff between them)',
+  },
+  webhookTimeoutMs: {
+    type: 'number',
+    env: 'TRAWL_WEBHOOK_TIMEOUT_MS',
+    schema: positive.max(120_000).default(10_000),
+    doc: 'Deadline of one webhook delivery, ms',
+  },
   logLevel: {
     type: 'string',
     env: 'TRAWL_LOG_LEVEL',
@@ -127,7 +208,11 @@ export function loadRuntimeConfig(options: LoadRuntimeConfigOptions): RuntimeCon
     } else if (envValue !== undefined && envValue !== '') {
       // The environment holds strings: a number field's value is converted (and checked) here.
       value =
-        field.type === 'number' && /^-?\d+$/.test(envValue.trim()) ? Number(envValue) : envValue;
+        field.type === 'number' && /^-?\d+$/.test(envValue.trim())
+          ? Number(envValue)
+          : field.type === 'boolean' && /^(true|1|yes|false|0|no)$/i.test(envValue.trim())
+            ? /^(true|1|yes)$/i.test(envValue.trim())
+            : envValue;
       source = field.env;
     } else if (name in fromFile) {
       value = fromFile[name];

@@ -23,6 +23,11 @@ export const ERROR_CATALOGUE = {
   robots_disallowed: { retryable: false, summary: 'robots.txt disallows the URL for our agent' },
   invalid_url: { retryable: false, summary: 'the URL could not be parsed' },
   unsupported_scheme: { retryable: false, summary: 'only http: and https: are fetched' },
+  blocked_address: {
+    retryable: false,
+    summary:
+      'the target resolves to a private, loopback, link-local or metadata address the service may not fetch',
+  },
   parse_failed: { retryable: false, summary: 'the page could not be parsed' },
   aborted: { retryable: true, summary: 'the crawl was stopped while the request was in flight' },
 } as const;

@@ -18,11 +18,11 @@ import {
   deleteRedisJob,
   readDeadLetters,
   redisJobStatus,
-  submitRedisJob,
   type RedisJobStatus,
 } from '../backends/redis/redis-jobs.js';
 import { openDistributedServices } from './distributed-services.js';
-import { canonicalSeeds, frontierSettings, seedOrigins } from './job-parts.js';
+import { canonicalSeeds } from './job-parts.js';
+import { submitCrawlJob } from './submit-job.js';
 import type { CrawlProgress, CrawlRunOptions, CrawlSummary } from './run-crawl.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
@@ -92,19 +92,12 @@ export async function runDistributedCrawl(
       await deleteCrawlJob(pool, jobId);
     }
     await upsertCrawlJob(pool, jobId, spec);
-    await submitRedisJob({
+    await submitCrawlJob({
       redis,
       jobId,
       prefix,
-      settings: frontierSettings(spec),
       spec,
-      seeds: seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })),
-      sitemapOrigins: spec.sitemaps ? seedOrigins(seeds) : [],
       maxStreamLength: config.maxStreamLength,
-      dedup:
-        spec.dedup === 'bloom'
-          ? { mode: 'bloom', capacity: spec.bloomCapacity, fpr: spec.bloomFpr }
-          : { mode: 'buckets' },
     });
     const before = (await redisJobStatus(redis, jobId, prefix)).stats;
     log.info({ job: jobId, workers: options.workers }, 'job submitted');

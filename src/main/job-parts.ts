@@ -92,6 +92,7 @@ export function createFetcher(spec: CrawlSpec): HttpFetcher {
     maxBodyBytes: spec.maxBodyBytes,
     maxRedirects: spec.maxRedirects,
     connectionsPerOrigin: Math.min(spec.concurrency, 256),
+    addressGuard: spec.addressGuard,
   });
 }
 

@@ -28,6 +28,7 @@ import {
   finishRedisJob,
   readRedisJob,
   redisJobStatus,
+  retireCancelledRedisJob,
 } from '../backends/redis/redis-jobs.js';
 import { JobGoneError } from '../backends/redis/redis-frontier.js';
 import { runSingleton } from '../backends/redis/redis-lock.js';
@@ -176,8 +177,12 @@ export class WorkerRuntime {
       if (this.stopped !== null) return;
       if (this.options.onlyJobs !== undefined && !this.options.onlyJobs.has(jobId)) continue;
       const info = await readRedisJob(redis, jobId, prefix);
-      if (info === null || info.state !== 'running') continue;
       const current = this.runners.get(jobId);
+      if (info === null || info.state !== 'running') {
+        // Paused: requests in flight finish and commit; cancelled: they are handed back.
+        current?.runner.stop(info?.state === 'paused' ? 'drain' : 'abort');
+        continue;
+      }
       if (current !== undefined) {
         // Resubmitted with another spec: finish this loop; the next pass starts the new one.
         if (current.runner.version !== info.version) current.runner.stop('drain');
@@ -253,6 +258,12 @@ export class WorkerRuntime {
         log.warn({ job: jobId, reclaimed }, 'expired leases went back to the queue');
       }
       const status = await redisJobStatus(redis, jobId, prefix);
+      if (status.state === 'cancelled') {
+        if (await retireCancelledRedisJob(redis, jobId, prefix)) {
+          log.info({ job: jobId, ...status.stats }, 'cancelled job retired');
+        }
+        continue;
+      }
       if (!status.done || status.unwritten > 0) continue;
       if (!(await finishRedisJob(redis, jobId, prefix))) continue;
       await finishCrawlJob(pool, jobId, 'completed', {

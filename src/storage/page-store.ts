@@ -16,9 +16,42 @@ export interface ScanOptions {
   withBody?: boolean;
 }
 
+/** Filters and position of one page of a job's results (the API's result listing). */
+export interface PageQuery {
+  /** Only pages stored after this position (a previous result's `last`); omitted: from the start. */
+  after?: string;
+  /** Most pages returned. */
+  limit: number;
+  /** ok: fetched without error (any HTTP status); error: failed for good (`error` set). */
+  outcome?: 'ok' | 'error';
+  /** Only pages that failed with this error code. */
+  errorCode?: string;
+  /** Only pages whose URL starts with this. */
+  urlPrefix?: string;
+  /** Only pages fetched at or after this time, epoch ms. */
+  changedSince?: number;
+  /** Include each page's body (when the crawl stored bodies). @default false */
+  withBody?: boolean;
+}
+
+export interface PageQueryResult {
+  /** In first-stored order. */
+  pages: PageRecord[];
+  /** The position of the last page returned (pass as `after`), or null when none was. */
+  last: string | null;
+}
+
 export interface PageStore {
   /** Pages stored for the job. */
   countPages(): Promise<number>;
+  /**
+   * One page of the job's stored pages, filtered, in first-stored order (keyset on the
+   * store's row id: a refetched page keeps its place, so a listing never repeats or skips
+   * a page because it was updated meanwhile).
+   */
+  queryPages(query: PageQuery): Promise<PageQueryResult>;
+  /** Failed pages per error code, most frequent first. */
+  countErrors(): Promise<{ code: string; count: number }[]>;
   /** Every stored page of the job, in the order first stored, read in batches. */
   scanPages(options?: ScanOptions): AsyncIterable<PageRecord>;
   close(): Promise<void>;

@@ -1,7 +1,12 @@
 /** The PostgreSQL page store, read side: one job's rows of crawled_data as PageRecords. */
 import type pg from 'pg';
 import type { PageRecord } from '../../core/types.js';
-import type { PageStore, ScanOptions } from '../../storage/page-store.js';
+import type {
+  PageQuery,
+  PageQueryResult,
+  PageStore,
+  ScanOptions,
+} from '../../storage/page-store.js';
 import { pageFromRow, type PageRow } from '../../storage/page-row.js';
 
 /**
@@ -54,6 +59,34 @@ export function createPostgresPageStore(pool: pg.Pool, jobId: string): PageStore
         if (rows.length < batchSize) return;
         after = rows[rows.length - 1]!.id_text;
       }
+    },
+
+    async queryPages(query: PageQuery): Promise<PageQueryResult> {
+      const after = query.after ?? '0';
+      if (!/^\d{1,19}$/.test(after)) throw new RangeError(`invalid page position ${after}`);
+      const params: unknown[] = [jobId, after];
+      const where = ['task_id = $1', 'id > $2'];
+      const param = (value: unknown): string => `$${params.push(value)}`;
+      if (query.outcome === 'ok') where.push('error IS NULL');
+      if (query.outcome === 'error') where.push('error IS NOT NULL');
+      if (query.errorCode !== undefined) where.push(`error = ${param(query.errorCode)}`);
+      if (query.urlPrefix !== undefined) where.push(`starts_with(url, ${param(query.urlPrefix)})`);
+      if (query.changedSince !== undefined) {
+        where.push(`crawled_at >= to_timestamp(${param(query.changedSince / 1000)})`);
+      }
+      const text = `SELECT ${COLUMNS}${query.withBody === true ? ', content' : ''}
+        FROM crawled_data WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${param(query.limit)}`;
+      const { rows } = await pool.query<Row>(text, params);
+      return { pages: rows.map(fromRow), last: rows.at(-1)?.id_text ?? null };
+    },
+
+    async countErrors(): Promise<{ code: string; count: number }[]> {
+      const { rows } = await pool.query<{ code: string; count: string }>(
+        `SELECT error AS code, count(*) AS count FROM crawled_data
+         WHERE task_id = $1 AND error IS NOT NULL GROUP BY error ORDER BY count(*) DESC, error`,
+        [jobId],
+      );
+      return rows.map((r) => ({ code: r.code, count: Number(r.count) }));
     },
 
     async close(): Promise<void> {

@@ -136,6 +136,43 @@ export async function finishRedisJob(
   return true;
 }
 
+/**
+ * Moves the job to `to` if it is in one of `from` (atomically); returns its state after
+ * the call, or null when Redis has no such job.
+ */
+export async function setRedisJobState(
+  redis: RedisClient,
+  jobId: string,
+  to: 'running' | 'paused' | 'cancelled',
+  from: string[],
+  prefix?: string,
+): Promise<string | null> {
+  const state = (await callScript(
+    redis,
+    'job-state',
+    [jobKeys(jobId, prefix).job],
+    [to, ...from],
+  )) as string;
+  return state === '' ? null : state;
+}
+
+/**
+ * Takes a cancelled job out of the registry once nothing of it is in flight and every
+ * result it produced is written (what was crawled stays readable). Returns whether it did.
+ */
+export async function retireCancelledRedisJob(
+  redis: RedisClient,
+  jobId: string,
+  prefix?: string,
+): Promise<boolean> {
+  const status = await redisJobStatus(redis, jobId, prefix);
+  if (status.state !== 'cancelled' || status.stats.inFlight > 0 || status.unwritten > 0) {
+    return false;
+  }
+  await redis.srem(globalKeys(prefix).jobs, jobId);
+  return true;
+}
+
 /** Deletes every key of the job (--fresh). */
 export async function deleteRedisJob(
   redis: RedisClient,

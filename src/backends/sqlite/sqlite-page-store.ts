@@ -4,7 +4,7 @@
  * this module also serves the read side.
  */
 import type { PageRecord } from '../../core/types.js';
-import type { PageStore } from '../../storage/page-store.js';
+import type { PageQuery, PageQueryResult, PageStore } from '../../storage/page-store.js';
 import { pageFromRow, type PageRow } from '../../storage/page-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -50,6 +50,10 @@ export function pageUpserter(database: SqliteDatabase): (page: PageRecord) => vo
 export function createSqlitePageStore(database: SqliteDatabase): PageStore {
   const { db, writer } = database;
   const count = db.prepare('SELECT count(*) FROM pages').pluck();
+  const countErrors = db.prepare(
+    `SELECT error AS code, count(*) AS count FROM pages WHERE error IS NOT NULL
+     GROUP BY error ORDER BY count DESC, error`,
+  );
 
   return {
     async countPages(): Promise<number> {
@@ -70,10 +74,47 @@ export function createSqlitePageStore(database: SqliteDatabase): PageStore {
       }
     },
 
+    async queryPages(query: PageQuery): Promise<PageQueryResult> {
+      const cols = COLUMNS.filter((c) => c !== 'body' || query.withBody).join(', ');
+      const where: string[] = ['id > ?'];
+      const params: unknown[] = [query.after === undefined ? 0 : positionOf(query.after)];
+      if (query.outcome === 'ok') where.push('error IS NULL');
+      if (query.outcome === 'error') where.push('error IS NOT NULL');
+      if (query.errorCode !== undefined) {
+        where.push('error = ?');
+        params.push(query.errorCode);
+      }
+      if (query.urlPrefix !== undefined) {
+        where.push('substr(url, 1, ?) = ?');
+        params.push(query.urlPrefix.length, query.urlPrefix);
+      }
+      if (query.changedSince !== undefined) {
+        where.push('fetched_at >= ?');
+        params.push(query.changedSince);
+      }
+      params.push(query.limit);
+      const rows = db
+        .prepare(`SELECT id, ${cols} FROM pages WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
+        .all(...params) as Row[];
+      const last = rows.at(-1);
+      return { pages: rows.map(fromRow), last: last === undefined ? null : String(last.id) };
+    },
+
+    async countErrors(): Promise<{ code: string; count: number }[]> {
+      return countErrors.all() as { code: string; count: number }[];
+    },
+
     async close(): Promise<void> {
       await writer.flushNow();
     },
   };
+}
+
+/** A position is a row id; anything else is refused (it came from outside, through the API). */
+function positionOf(after: string): number {
+  const id = Number(after);
+  if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`invalid page position ${after}`);
+  return id;
 }
 
 interface Row extends PageRow {

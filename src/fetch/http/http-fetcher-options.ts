@@ -1,4 +1,6 @@
+import type { LookupFunction } from 'node:net';
 import { UsageError } from '../../core/errors.js';
+import type { AddressGuardSpec } from './address-guard.js';
 
 /** Tuning and limits of the HTTP engine. Every limit exists because a hostile or broken
  * server would otherwise hold a crawler slot or memory forever. */
@@ -40,10 +42,25 @@ export interface HttpFetcherOptions {
    * @default 100
    */
   maxDecompressionRatio?: number;
+  /**
+   * The SSRF guard (address-guard.ts): when set, every hop's URL is checked before it is
+   * requested and every connection's resolved addresses at connect time, so private,
+   * loopback, link-local and metadata targets fail with blocked_address unless the allow
+   * list exempts them. null: no guard (the CLI's default; the service always sets one).
+   * @default null
+   */
+  addressGuard?: AddressGuardSpec | null;
+  /**
+   * The resolver behind the guard's connect-time check, called with `all: true`; for
+   * tests (map `evil.test` to 127.0.0.1) and custom resolvers. Unused without
+   * addressGuard. @default dns.lookup
+   */
+  addressLookup?: LookupFunction;
 }
 
-/** The options with every default filled in. */
-export type ResolvedHttpFetcherOptions = Required<HttpFetcherOptions>;
+/** The options with every default filled in (addressLookup stays optional: dns.lookup). */
+export type ResolvedHttpFetcherOptions = Required<Omit<HttpFetcherOptions, 'addressLookup'>> &
+  Pick<HttpFetcherOptions, 'addressLookup'>;
 
 const DEFAULTS = {
   connectTimeoutMs: 10_000,
@@ -74,6 +91,8 @@ export function resolveHttpFetcherOptions(options: HttpFetcherOptions): Resolved
     connectionsPerOrigin: integer(options, 'connectionsPerOrigin', 1),
     keepAliveTimeoutMs: duration(options, 'keepAliveTimeoutMs'),
     maxDecompressionRatio: positive(options, 'maxDecompressionRatio'),
+    addressGuard: options.addressGuard ?? null,
+    addressLookup: options.addressLookup,
   };
   return resolved;
 }

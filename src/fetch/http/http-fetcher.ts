@@ -7,6 +7,8 @@ import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { FetchResponse } from '../../core/types.js';
 import type { FetchOptions, Fetcher } from '../fetcher.js';
+import { createAddressGuard } from './address-guard.js';
+import type { AddressGuard } from './address-guard.js';
 import { resolveHttpFetcherOptions } from './http-fetcher-options.js';
 import type { HttpFetcherOptions, ResolvedHttpFetcherOptions } from './http-fetcher-options.js';
 import { readBody } from './read-body.js';
@@ -38,6 +40,8 @@ const EMPTY = Buffer.alloc(0);
  *   (or, with `redirect: 'manual'`, returns the redirect for the caller to follow).
  * - `startedAt` is when the first request of the chain was sent; `ttfbMs` (final
  *   headers) and `durationMs` are measured from then, across every hop.
+ * - With `addressGuard`, refuses (blocked_address) a URL or redirect hop whose host is a
+ *   refused address or name, and any connection whose host resolves to one.
  */
 export class HttpFetcher implements Fetcher {
   private readonly options: ResolvedHttpFetcherOptions;
@@ -45,6 +49,7 @@ export class HttpFetcher implements Fetcher {
   /** Lower-case names, so per-request headers override them case-insensitively. */
   private readonly baseHeaders: Readonly<Record<string, string>>;
   private readonly limits: BodyLimits;
+  private readonly addressGuard: AddressGuard | null;
 
   /** Validates the options; opens no socket (pools connect on first use). */
   constructor(options: HttpFetcherOptions) {
@@ -60,6 +65,10 @@ export class HttpFetcher implements Fetcher {
       truncate: false,
       maxDecompressionRatio: resolved.maxDecompressionRatio,
     };
+    this.addressGuard =
+      resolved.addressGuard === null
+        ? null
+        : createAddressGuard(resolved.addressGuard, { lookup: resolved.addressLookup });
     this.agent = new Agent({
       connections: resolved.connectionsPerOrigin,
       connectTimeout: resolved.connectTimeoutMs,
@@ -68,6 +77,8 @@ export class HttpFetcher implements Fetcher {
       keepAliveTimeout: resolved.keepAliveTimeoutMs,
       keepAliveMaxTimeout: resolved.keepAliveTimeoutMs,
       pipelining: 1,
+      // IP-literal hosts skip the lookup (net.connect), so fetch() checks every URL too.
+      ...(this.addressGuard === null ? {} : { connect: { lookup: this.addressGuard.lookup } }),
     });
   }
 
@@ -93,6 +104,7 @@ export class HttpFetcher implements Fetcher {
     let current = url;
     let status: number | undefined;
     try {
+      this.addressGuard?.checkUrl(url);
       for (;;) {
         status = undefined;
         const res = await this.agent.request({
@@ -141,6 +153,8 @@ export class HttpFetcher implements Fetcher {
         const next = redirectTarget(location, status, { url, current, redirects }, maxRedirects, {
           sortQuery: options.sortQuery,
         });
+        // Before onRedirect: a refused hop has no side effects and is never requested.
+        this.addressGuard?.checkUrl(next.href);
         if (options.onRedirect !== undefined) {
           let decision = options.onRedirect(next.href, current);
           if (typeof decision !== 'string') decision = await decision;

@@ -37,6 +37,16 @@ export function toTrawlError(err: unknown, status?: number, url?: string): Trawl
       finalUrl: err.finalUrl ?? url,
     });
   }
+  // The SSRF guard's lookup error: undici 7 passes it through as is, but a wrapper
+  // (a cause, happy eyeballs' AggregateError) must not turn it into a retried `network`.
+  const blocked = blockedCause(err, 0);
+  if (blocked !== undefined) {
+    return new TrawlError('blocked_address', blocked.message, {
+      cause: err,
+      status,
+      finalUrl: url,
+    });
+  }
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
   let trawlCode: ErrorCode = 'network';
@@ -60,4 +70,17 @@ function errorCode(err: unknown): string {
   if (typeof code === 'string') return code;
   if (err instanceof AggregateError) return errorCode(err.errors[0]);
   return '';
+}
+
+/** The address guard's TrawlError inside `err` (its causes, an AggregateError's errors). */
+function blockedCause(err: unknown, depth: number): TrawlError | undefined {
+  if (typeof err !== 'object' || err === null || depth > 8) return undefined;
+  if (isTrawlError(err) && err.code === 'blocked_address') return err;
+  if (err instanceof AggregateError) {
+    for (const inner of err.errors) {
+      const found = blockedCause(inner, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return blockedCause((err as { cause?: unknown }).cause, depth + 1);
 }

@@ -35,7 +35,13 @@ const ROBOTS_MAX_REDIRECTS = 5;
 const ROBOTS_MAX_BYTES = 524_288;
 
 /** Redirect failures mean "unavailable" (allow all) per RFC 9309, not "unreachable". */
-const UNAVAILABLE_ERRORS: ReadonlySet<ErrorCode> = new Set(['too_many_redirects', 'redirect_loop']);
+// blocked_address: the address guard refused the host; its pages are refused the same
+// way and should fail at once with that code, not wait on robots.txt retries.
+const UNAVAILABLE_ERRORS: ReadonlySet<ErrorCode> = new Set([
+  'too_many_redirects',
+  'redirect_loop',
+  'blocked_address',
+]);
 
 /** Fetches `origin/robots.txt` and classifies the answer; never throws for robots trouble. */
 export async function fetchRobots(

@@ -12,6 +12,18 @@ const NEEDS_QUOTES = /[",\r\n]/;
 /** Cells a spreadsheet would evaluate (OWASP's list for CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
+/**
+ * One CSV cell, quoted when needed. `formulaGuard` prefixes cells a spreadsheet would
+ * evaluate with a quote.
+ */
+export function csvCell(value: unknown, formulaGuard = false): string {
+  const v = toCell(value);
+  if (v === null) return '';
+  let s = String(v);
+  if (formulaGuard && typeof v === 'string' && FORMULA_START.test(s)) s = `'${s}`;
+  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
 /** A CSV writer at `path`. */
 export async function createCsvWriter(
   path: string,
@@ -19,13 +31,7 @@ export async function createCsvWriter(
 ): Promise<RecordWriter> {
   const out = await OutputFile.open(path);
   const guard = options.csvFormulaGuard === true;
-  const cell = (value: unknown): string => {
-    const v = toCell(value);
-    if (v === null) return '';
-    let s = String(v);
-    if (guard && typeof v === 'string' && FORMULA_START.test(s)) s = `'${s}`;
-    return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
+  const cell = (value: unknown): string => csvCell(value, guard);
   return tableWriter(
     {
       async start(columns) {

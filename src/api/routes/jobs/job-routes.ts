@@ -1,0 +1,109 @@
+/** Trawl's jobs API: create, list, read, pause, resume and cancel crawl jobs. */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ApiError } from '../../api-error.js';
+import type { AppDeps } from '../../app-deps.js';
+import { clientSpec } from '../../client-spec.js';
+import { decodeCursor, encodeCursor } from '../../cursor.js';
+import { errorBody } from '../../error-schema.js';
+import type { JobState } from '../../../jobs/job-service.js';
+import {
+  jobIdParams,
+  jobList,
+  jobSpecBody,
+  jobView as jobSchema,
+  listJobsQuery,
+} from './job-schemas.js';
+import { jobView } from './job-view.js';
+
+export const TRAWL_API_PREFIX = '/trawl/v1';
+
+export function jobRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['jobs'];
+
+  r.post(
+    `${TRAWL_API_PREFIX}/jobs`,
+    {
+      schema: {
+        tags,
+        summary: 'Create a crawl job (the same spec as `trawl crawl`: every flag is a field)',
+        body: jobSpecBody,
+        response: { 201: jobSchema, 400: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const spec = clientSpec(request.body as Record<string, unknown>, deps.targets, deps.settings);
+      await deps.checkSpec(spec);
+      const job = await deps.jobs.create({ spec, kind: 'crawl' });
+      return reply
+        .code(201)
+        .header('location', `${TRAWL_API_PREFIX}/jobs/${job.id}`)
+        .send(jobView(job));
+    },
+  );
+
+  r.get(
+    `${TRAWL_API_PREFIX}/jobs`,
+    {
+      schema: {
+        tags,
+        summary: 'List jobs, newest first',
+        querystring: listJobsQuery,
+        response: { 200: jobList, 400: errorBody },
+      },
+    },
+    async (request) => {
+      const { state, limit, cursor } = request.query;
+      const before =
+        cursor === undefined ? undefined : String(decodeCursor(cursor, 'query.cursor').b ?? '');
+      const jobs = await deps.jobs.list({
+        limit: limit + 1,
+        ...(state === undefined ? {} : { states: state.split(',') as JobState[] }),
+        ...(before === undefined ? {} : { before }),
+      });
+      const page = jobs.slice(0, limit);
+      const more = jobs.length > limit;
+      return {
+        data: page.map(jobView),
+        next: more ? encodeCursor({ b: page[page.length - 1]!.id }) : null,
+      };
+    },
+  );
+
+  r.get(
+    `${TRAWL_API_PREFIX}/jobs/:id`,
+    {
+      schema: {
+        tags,
+        summary: 'A job: its state and exact counts',
+        params: jobIdParams,
+        response: { 200: jobSchema, 404: errorBody },
+      },
+    },
+    async (request) => {
+      const job = await deps.jobs.get(request.params.id);
+      if (job === null) throw new ApiError('job_not_found', `no job ${request.params.id}`);
+      return jobView(job);
+    },
+  );
+
+  for (const action of ['pause', 'resume', 'cancel'] as const) {
+    r.post(
+      `${TRAWL_API_PREFIX}/jobs/:id/${action}`,
+      {
+        schema: {
+          tags,
+          summary: {
+            pause: 'Pause a job: requests in flight finish, nothing new starts; resumable',
+            resume: 'Resume a paused job where it stopped',
+            cancel: 'Cancel a job for good (what was stored stays readable)',
+          }[action],
+          params: jobIdParams,
+          response: { 200: jobSchema, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (request) => jobView(await deps.jobs[action](request.params.id)),
+    );
+  }
+}

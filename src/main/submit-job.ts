@@ -1,0 +1,37 @@
+/**
+ * Submits a crawl job to the cluster: its frontier, settings, seeds and place in the
+ * Redis registry, from its spec. One function for `trawl crawl --redis` and the service.
+ */
+import type { CrawlSpec } from '../config/crawl-spec.js';
+import type { RedisClient } from '../backends/redis/redis-connection.js';
+import { submitRedisJob } from '../backends/redis/redis-jobs.js';
+import { canonicalSeeds, frontierSettings, seedOrigins } from './job-parts.js';
+
+export interface SubmitCrawlJobOptions {
+  redis: RedisClient;
+  jobId: string;
+  prefix: string;
+  spec: CrawlSpec;
+  maxStreamLength: number;
+}
+
+export function submitCrawlJob(
+  options: SubmitCrawlJobOptions,
+): Promise<{ created: boolean; newSeeds: number }> {
+  const { spec } = options;
+  const seeds = canonicalSeeds(spec.seeds, spec.sortQuery);
+  return submitRedisJob({
+    redis: options.redis,
+    jobId: options.jobId,
+    prefix: options.prefix,
+    settings: frontierSettings(spec),
+    spec,
+    seeds: seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })),
+    sitemapOrigins: spec.sitemaps ? seedOrigins(seeds) : [],
+    maxStreamLength: options.maxStreamLength,
+    dedup:
+      spec.dedup === 'bloom'
+        ? { mode: 'bloom', capacity: spec.bloomCapacity, fpr: spec.bloomFpr }
+        : { mode: 'buckets' },
+  });
+}
