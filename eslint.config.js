@@ -16,6 +16,8 @@ const coreOnly = [
   'metrics',
   'log',
   'jobs',
+  'auth',
+  'webhooks',
 ];
 
 /**

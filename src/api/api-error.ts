@@ -6,7 +6,12 @@
  * else reaches a client: an unexpected error is `internal`, without its message.
  */
 import { UsageError } from '../core/errors.js';
-import { JobNotFoundError, JobStateError } from '../jobs/job-service.js';
+import {
+  JobNotFoundError,
+  JobStateError,
+  JobSubmitError,
+  ServiceUnavailableError,
+} from '../jobs/job-service.js';
 
 export const API_ERRORS = {
   invalid_request: 400,
@@ -64,6 +69,15 @@ export function domainApiError(err: unknown): ApiError | null {
   if (err instanceof JobNotFoundError) return new ApiError('job_not_found', err.message);
   if (err instanceof JobStateError) {
     return new ApiError('job_state', err.message, { details: { state: err.state } });
+  }
+  if (err instanceof JobSubmitError) {
+    return new ApiError('unavailable', err.message, {
+      details: { jobId: err.jobId },
+      retryAfterSec: 5,
+    });
+  }
+  if (err instanceof ServiceUnavailableError) {
+    return new ApiError('unavailable', err.message, { retryAfterSec: 5 });
   }
   // Spec checks beyond the schema (extraction, pipeline): their messages name the field.
   if (err instanceof UsageError)

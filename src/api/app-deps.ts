@@ -1,8 +1,12 @@
 /** What the API app is built from: services behind ports, settings already resolved. */
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { Cluster, Redis } from 'ioredis';
+import type { ApiKeyStore } from '../auth/api-key-store.js';
 import type { CrawlSpec } from '../config/crawl-spec.js';
 import type { JobService } from '../jobs/job-service.js';
+import type { ScrapeService } from '../jobs/scrape-service.js';
+import type { DeliveryLog } from '../webhooks/delivery-log.js';
 
 /** Which URLs clients may have the service fetch (the SSRF guard, see docs/security.md). */
 export interface TargetPolicy {
@@ -21,6 +25,12 @@ export interface ApiSettings {
   bodyLimitBytes: number;
   /** Default deadline of a single-URL scrape, ms. */
   scrapeTimeoutMs: number;
+  /** Requests per minute per API key (per client address without keys); 0: no limit. */
+  rateLimitPerMinute: number;
+  /** How often, at most, the service asks the key store whether keys exist while none do, ms. */
+  apiKeyCacheMs: number;
+  /** Documents per page of a Firecrawl status response (`next` links to the rest). */
+  firecrawlPageSize: number;
 }
 
 export interface AppDeps {
@@ -33,4 +43,18 @@ export interface AppDeps {
   checkSpec(spec: CrawlSpec): Promise<void>;
   /** false: no request logging (tests, benchmarks). */
   log: Logger | false;
+  /**
+   * Job webhooks (docs/webhooks.md): the delivery log the API reads, and whether a
+   * service secret (TRAWL_WEBHOOK_SECRET) signs the webhooks of requests without an API key.
+   */
+  webhooks: { log: DeliveryLog; serviceSecret: boolean };
+  /** API keys (src/auth): once one exists, every non-public route needs one. */
+  apiKeys: ApiKeyStore;
+  /**
+   * Distributed mode: rate-limit counters in the service's Redis, under keyPrefix, so every
+   * service instance counts against the same limit. Absent: counted in this process.
+   */
+  rateLimitRedis?: { client: Redis | Cluster; keyPrefix: string };
+  /** Single-URL scrapes and site maps, now, within a deadline (/trawl/v1/scrape, Firecrawl's /scrape and /map). */
+  scraper: ScrapeService;
 }

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCrawlCommand } from './commands/crawl.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerKeysCommand } from './commands/keys.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerProcessCommand } from './commands/process.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -28,6 +29,7 @@ registerMigrateCommand(program);
 registerExportCommand(program);
 registerProcessCommand(program);
 registerServeCommand(program);
+registerKeysCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -91,7 +91,10 @@ export const crawlSpecSchema = z.object({
   bloomCapacity: count(1_000).max(400_000_000).default(100_000_000),
   /** The Bloom filter's false-positive rate at bloomCapacity URLs. */
   bloomFpr: z.number().gt(0).lt(0.5).default(0.001),
-  /** Parse worker threads; 0 parses on the main thread. null: cores - 1 (at least 1); cores when extracting. */
+  /**
+   * Parse worker threads; 0 parses on the main thread. null: 0 for a small job (maxPages
+   * <= 100, or maxDepth 0 with <= 100 seeds), else cores - 1 (at least 1), cores when extracting.
+   */
   parseWorkers: count(0).max(64).nullable().default(null),
   /**
    * What to extract from every HTML page into its record (Markdown, text, metadata,

@@ -134,6 +134,12 @@ export const RUNTIME_FIELDS = {
     schema: positive.max(600_000).default(30_000),
     doc: 'Default deadline of a single-URL scrape, ms (a request may ask for less or more, up to 10 minutes)',
   },
+  firecrawlPageSize: {
+    type: 'number',
+    env: 'TRAWL_FIRECRAWL_PAGE_SIZE',
+    schema: positive.max(10_000).default(100),
+    doc: "Documents per page of a Firecrawl status response (crawl, batch scrape); the response's `next` links to the rest",
+  },
   apiBodyLimitBytes: {
     type: 'number',
     env: 'TRAWL_API_BODY_LIMIT_BYTES',
@@ -152,6 +158,12 @@ export const RUNTIME_FIELDS = {
     schema: z.number().int().min(0).default(6_000),
     doc: 'Requests per minute per API key (per client address without keys). 0: no limit',
   },
+  apiKeyCacheMs: {
+    type: 'number',
+    env: 'TRAWL_API_KEY_CACHE_MS',
+    schema: z.number().int().min(0).max(300_000).default(10_000),
+    doc: 'How long `trawl serve` trusts a verified API key without checking the store again, ms: a revoked key keeps working up to this long (checking costs ~50 ms of CPU). 0: check every request',
+  },
   grpcPort: {
     type: 'number',
     env: 'TRAWL_GRPC_PORT',
@@ -169,6 +181,12 @@ export const RUNTIME_FIELDS = {
     env: 'TRAWL_WEBHOOK_TIMEOUT_MS',
     schema: positive.max(120_000).default(10_000),
     doc: 'Deadline of one webhook delivery, ms',
+  },
+  webhookSecret: {
+    type: 'string',
+    env: 'TRAWL_WEBHOOK_SECRET',
+    schema: z.string().min(16).max(1_024).nullable().default(null),
+    doc: "Signs the webhooks of jobs created without an API key (HMAC-SHA256, at least 16 characters). A key's jobs are signed with its own secret. null: such jobs cannot have webhooks",
   },
   logLevel: {
     type: 'string',

@@ -82,8 +82,10 @@ export interface CreateJobInput {
 export interface ListJobsQuery {
   states?: JobState[];
   kind?: JobKind;
-  /** Most jobs returned, newest first. */
+  /** Most jobs returned. */
   limit: number;
+  /** @default 'newest' first */
+  order?: 'newest' | 'oldest';
   /** Only jobs created before this one (a previous page's last id). */
   before?: string;
 }
@@ -116,6 +118,31 @@ export class JobStateError extends Error {
   ) {
     super(`job ${jobId} is ${state}: cannot ${action} it`);
     this.name = 'JobStateError';
+  }
+}
+
+/**
+ * The job was recorded but could not be dispatched (the queue is down): it is failed
+ * with `message`, and `jobId` names it. The API's 503 (S1's submission_failed).
+ */
+export class JobSubmitError extends Error {
+  readonly code = 'job_submit_failed';
+  constructor(
+    readonly jobId: string,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'JobSubmitError';
+  }
+}
+
+/** A dependency the call needs is down (Redis unreachable): the API's 503. */
+export class ServiceUnavailableError extends Error {
+  readonly code = 'service_unavailable';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceUnavailableError';
   }
 }
 

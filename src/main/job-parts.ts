@@ -96,6 +96,9 @@ export function createFetcher(spec: CrawlSpec): HttpFetcher {
   });
 }
 
+/** Jobs of at most this many pages parse on the main thread (see createParser). */
+const SMALL_JOB_PAGES = 100;
+
 export function createParser(spec: CrawlSpec, linkFilter: LinkFilterSpec): PageParser {
   const options: PageParserOptions = {
     linkFilter,
@@ -109,9 +112,18 @@ export function createParser(spec: CrawlSpec, linkFilter: LinkFilterSpec): PageP
   if (extract !== undefined) options.extract = extract;
   // A plain crawl's parse is ~a third of a page's CPU: one core is left to the main thread.
   // With extraction the parse threads do most of the work (a page tree per page): one each.
+  // A small job (a few pages: API scrapes, batch scrapes, S1 tasks) parses inline: starting
+  // the thread pool costs ~400 ms, more than parsing its pages on the main thread.
+  const small =
+    (spec.maxPages !== null && spec.maxPages <= SMALL_JOB_PAGES) ||
+    (spec.maxDepth === 0 && spec.seeds.length <= SMALL_JOB_PAGES && !spec.sitemaps);
   const workers =
     spec.parseWorkers ??
-    (extract === undefined ? Math.max(1, availableParallelism() - 1) : availableParallelism());
+    (small
+      ? 0
+      : extract === undefined
+        ? Math.max(1, availableParallelism() - 1)
+        : availableParallelism());
   return workers === 0
     ? new InlinePageParser(options)
     : new WorkerPageParser({ ...options, workers });

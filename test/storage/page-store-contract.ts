@@ -195,5 +195,72 @@ export function pageStoreContract(
           withBody.map((p) => ({ ...p, body: null })),
         );
       }));
+
+    test('queryPages: keyset pages in first-stored order, each page once, filters combine', () =>
+      withHarness(async ({ write, store }) => {
+        const ok = Array.from({ length: 7 }, (_, i) =>
+          makePage(`https://a.test/docs/${i}`, { fetchedAt: 1_000 + i }),
+        );
+        const failed = [
+          makeFailedPage('https://a.test/blog/x', { fetchedAt: 2_000 }),
+          makeFailedPage('https://a.test/docs/y', { fetchedAt: 2_001, error: 'http_status' }),
+        ];
+        await write([...ok.slice(0, 4), failed[0]!, ...ok.slice(4), failed[1]!]);
+        // Pages of 3, following `last`: every page exactly once, in stored order.
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (let round = 0; round < 10; round++) {
+          const q = after === undefined ? { limit: 3 } : { limit: 3, after };
+          const { pages, last } = await store.queryPages(q);
+          if (pages.length === 0) {
+            assert.equal(last, null);
+            break;
+          }
+          seen.push(...pages.map((p) => p.url));
+          after = last!;
+        }
+        assert.deepEqual(seen, [
+          ...ok.slice(0, 4).map((p) => p.url),
+          'https://a.test/blog/x',
+          ...ok.slice(4).map((p) => p.url),
+          'https://a.test/docs/y',
+        ]);
+        // An updated page keeps its place.
+        await write([makePage('https://a.test/docs/0', { title: 'updated', fetchedAt: 3_000 })]);
+        const first = await store.queryPages({ limit: 1 });
+        assert.equal(first.pages[0]!.title, 'updated');
+
+        const errors = await store.queryPages({ limit: 100, outcome: 'error' });
+        assert.deepEqual(
+          errors.pages.map((p) => p.url),
+          ['https://a.test/blog/x', 'https://a.test/docs/y'],
+        );
+        const timeouts = await store.queryPages({ limit: 100, errorCode: 'timeout' });
+        assert.deepEqual(
+          timeouts.pages.map((p) => p.url),
+          ['https://a.test/blog/x'],
+        );
+        const docsOk = await store.queryPages({
+          limit: 100,
+          outcome: 'ok',
+          urlPrefix: 'https://a.test/docs/',
+        });
+        assert.equal(docsOk.pages.length, 7);
+        // A prefix is literal text, not a pattern.
+        assert.equal(
+          (await store.queryPages({ limit: 100, urlPrefix: 'https://a.test/docs/%' })).pages.length,
+          0,
+        );
+        const recent = await store.queryPages({ limit: 100, changedSince: 2_001 });
+        assert.deepEqual(
+          recent.pages.map((p) => p.url),
+          ['https://a.test/docs/0', 'https://a.test/docs/y'],
+        );
+        assert.deepEqual(await store.countErrors(), [
+          { code: 'http_status', count: 1 },
+          { code: 'timeout', count: 1 },
+        ]);
+        await assert.rejects(store.queryPages({ limit: 1, after: 'x; DROP TABLE' }), RangeError);
+      }));
   });
 }

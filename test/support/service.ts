@@ -10,7 +10,10 @@ import { loadRuntimeConfig, type RuntimeConfig } from '../../src/config/runtime-
 import type { JobInfo, JobService, JobState } from '../../src/jobs/job-service.js';
 import { createLogger } from '../../src/log/logger.js';
 import { openDistributedServices } from '../../src/main/distributed-services.js';
-import { openService } from '../../src/main/service/open-service.js';
+import { openService, targetPolicy } from '../../src/main/service/open-service.js';
+import type { WebhookTuning } from '../../src/main/service/service-webhooks.js';
+import { openApiKeys } from '../../src/main/service/api-keys.js';
+import { startGrpcServer } from '../../src/api/grpc/grpc-server.js';
 import { WorkerRuntime } from '../../src/main/worker-runtime.js';
 import { distributedSandbox } from './distributed.js';
 import { freePort } from './free-port.js';
@@ -26,6 +29,8 @@ export interface TestService {
   config: RuntimeConfig;
   /** "http://127.0.0.1:port", no trailing slash. */
   url: string;
+  /** The gRPC service's port on 127.0.0.1 (option grpc); null when not started. */
+  grpcPort: number | null;
   /** The TRAWL_* environment the service was configured from. */
   env: Record<string, string>;
   /** Polls the job until it is in one of `states` (throws past the deadline). */
@@ -38,6 +43,10 @@ export interface TestServiceOptions {
   env?: Record<string, string>;
   /** Distributed mode: start the in-process worker. @default true */
   worker?: boolean;
+  /** Also serve gRPC (as `trawl serve` with TRAWL_GRPC_PORT), on a free port. @default false */
+  grpc?: boolean;
+  /** Webhook dispatcher tuning (short backoff). */
+  webhooks?: WebhookTuning;
 }
 
 export async function startTestService(
@@ -94,8 +103,28 @@ export async function startTestService(
       };
       cleanups.push(runtimeStop);
     }
-    const service = await openService({ config, log, requestLog: false });
+    const service = await openService({
+      config,
+      log,
+      requestLog: false,
+      webhooks: options.webhooks,
+    });
     cleanups.push(() => service.close());
+    let grpcPort: number | null = null;
+    if (options.grpc === true) {
+      const keys = await openApiKeys(config);
+      cleanups.push(() => keys.close());
+      const grpc = await startGrpcServer({
+        jobs: service.jobs,
+        targets: targetPolicy(config),
+        settings: service.settings,
+        host: '127.0.0.1',
+        port: 0,
+        apiKeys: keys.keys,
+      });
+      cleanups.push(() => grpc.close());
+      grpcPort = grpc.port;
+    }
     await service.app.listen({ host: '127.0.0.1', port });
     const url = `http://127.0.0.1:${port}`;
     return {
@@ -104,6 +133,7 @@ export async function startTestService(
       jobs: service.jobs,
       config,
       url,
+      grpcPort,
       env,
       async waitForJob(id, states, timeoutMs = 30_000) {
         const deadline = Date.now() + timeoutMs;

@@ -23,13 +23,16 @@ function validationError(err: FastifyError): ApiError {
   const issues = (err.validation ?? []) as ValidationIssue[];
   const first = issues[0];
   const context = err.validationContext ?? 'body';
-  const path = first?.params?.issue?.path ?? first?.instancePath?.split('/').filter(Boolean) ?? [];
-  const field = [context, ...path.map(String)].join('.');
+  const fieldOf = (i: ValidationIssue | undefined): string => {
+    const path = i?.params?.issue?.path ?? i?.instancePath?.split('/').filter(Boolean) ?? [];
+    return [context, ...path.map(String)].join('.');
+  };
+  const field = fieldOf(first);
   const message = first?.params?.issue?.message ?? first?.message ?? 'invalid';
   return new ApiError('invalid_request', `${field}: ${message}`, {
     field,
     details: issues.map((i) => ({
-      field: [context, ...(i.params?.issue?.path ?? []).map(String)].join('.'),
+      field: fieldOf(i),
       message: i.params?.issue?.message ?? i.message,
     })),
   });

@@ -92,11 +92,13 @@ export function createPostgresJobRegistry(pool: pg.Pool): JobRegistry {
       }
       if (query.kind !== undefined) where.push(`kind = ${param(query.kind)}`);
       if (query.before !== undefined) {
-        where.push(`seq < (SELECT seq FROM crawl_jobs WHERE task_id = ${param(query.before)})`);
+        where.push(
+          `seq ${query.order === 'oldest' ? '>' : '<'} (SELECT seq FROM crawl_jobs WHERE task_id = ${param(query.before)})`,
+        );
       }
       const { rows } = await pool.query<Row>(
         `${SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY seq DESC LIMIT ${param(query.limit)}`,
+         ORDER BY seq ${query.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ${param(query.limit)}`,
         params,
       );
       return rows.map(fromRow);

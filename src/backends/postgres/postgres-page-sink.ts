@@ -35,7 +35,14 @@ export interface PostgresPageSinkOptions {
 }
 
 /** The statement's row columns, in the JSON documents' own names (see toDocument). */
+/*
+ * The job's advisory lock, held to the end of the transaction, serialises the writers of
+ * one job: ids (nextval) are then handed out in commit order within a job, so a reader
+ * paging by id (the results API's cursor, webhooks' page events) never passes an id whose
+ * row commits later. Other jobs' writers are not held up.
+ */
 const UPSERT = `
+  WITH job_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($1, 0)))
   INSERT INTO crawled_data (task_id, url, final_url, status, title, depth, content_type,
     crawled_at, error, error_message, attempts, etag, last_modified, content_hash,
     content_length, charset, canonical_url, link_count, duration_ms, headers, content, metadata,
@@ -49,7 +56,7 @@ const UPSERT = `
       'contentType', r.content_type, 'charset', r.charset, 'linkCount', r.link_count,
       'error', r.error)),
     r.fields
-  FROM json_to_recordset($2::json) AS r(url text, final_url text, status int, title text,
+  FROM job_lock, json_to_recordset($2::json) AS r(url text, final_url text, status int, title text,
     depth int, content_type text, fetched_at float8, error text, error_message text,
     attempts int, etag text, last_modified text, content_hash text, content_length int8,
     charset text, canonical_url text, link_count int, duration_ms int, headers jsonb,

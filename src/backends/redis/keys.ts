@@ -29,6 +29,8 @@ export function globalKeys(prefix = DEFAULT_KEY_PREFIX) {
     jobs: `${prefix}:jobs`,
     /** A singleton duty's lock (string holding the owner's token, with a TTL). */
     lock: (name: string): string => `${prefix}:lock:${name}`,
+    /** Prefix of the API rate limiter's counters (@fastify/rate-limit adds key and window). */
+    rateLimit: `${prefix}:ratelimit:`,
   };
 }
 

@@ -58,6 +58,21 @@ const SERVICE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX webhook_deliveries_job ON webhook_deliveries (job_id, id);
   `,
+  // 3: how far each job's webhook deliveries got (survives restarts), leased to one dispatcher.
+  `
+  CREATE TABLE webhook_progress (
+    job_id TEXT PRIMARY KEY,
+    sent TEXT NOT NULL DEFAULT '',       -- lifecycle events handled, comma-separated
+    page_position TEXT,                  -- results position the current page batch starts after
+    page_offset INTEGER NOT NULL DEFAULT 0, -- pages of that batch handled
+    done INTEGER NOT NULL DEFAULT 0,     -- 1: every event handled
+    owner TEXT,                          -- the dispatcher holding the lease
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_progress_open ON webhook_progress (lease_until) WHERE done = 0;
+  `,
 ];
 
 export interface ServiceDatabase {

@@ -88,14 +88,14 @@ export function createSqliteJobRegistry(database: ServiceDatabase): JobRegistry 
       if (query.before !== undefined) {
         const seq = seqOf.get(query.before) as number | undefined;
         if (seq === undefined) return [];
-        where.push('seq < ?');
+        where.push(query.order === 'oldest' ? 'seq > ?' : 'seq < ?');
         params.push(seq);
       }
       params.push(query.limit);
       const rows = db
         .prepare(
           `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-           ORDER BY seq DESC LIMIT ?`,
+           ORDER BY seq ${query.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`,
         )
         .all(...params) as Row[];
       return rows.map(fromRow);

@@ -10,6 +10,8 @@ import type { CrawlSpec } from '../../config/crawl-spec.js';
 import {
   JobNotFoundError,
   JobStateError,
+  JobSubmitError,
+  ServiceUnavailableError,
   isFinalState,
   type CreateJobInput,
   type JobCounts,
@@ -39,6 +41,9 @@ export interface DistributedJobServiceOptions {
   maxStreamLength: number;
 }
 
+/** The error of a job that could not be dispatched (S1's submission_failed reads it). */
+export const SUBMIT_FAILED = 'could not submit the job: the job queue (Redis) is unavailable';
+
 export class DistributedJobService implements JobService {
   readonly mode = 'distributed' as const;
   private readonly registry: JobRegistry;
@@ -63,6 +68,9 @@ export class DistributedJobService implements JobService {
       error: null,
     });
     try {
+      // Fail fast: while Redis is away the client would queue the commands (and the
+      // request hang) until it is back.
+      this.assertRedisReady();
       await submitCrawlJob({
         redis: this.options.redis,
         jobId: id,
@@ -71,12 +79,10 @@ export class DistributedJobService implements JobService {
         maxStreamLength: this.options.maxStreamLength,
       });
     } catch (err) {
-      await this.registry.update(id, {
-        state: 'failed',
-        finishedAt: Date.now(),
-        error: `could not submit the job: ${(err as Error).message}`,
-      });
-      throw err;
+      // The row says what a client may read; Redis's own message (scripts, hashes) is not that.
+      const message = SUBMIT_FAILED;
+      await this.registry.update(id, { state: 'failed', finishedAt: Date.now(), error: message });
+      throw new JobSubmitError(id, message, { cause: err });
     }
     return this.mustGet(id);
   }
@@ -135,6 +141,7 @@ export class DistributedJobService implements JobService {
     if (job.state === 'completed' || job.state === 'failed') {
       throw new JobStateError(id, job.state, 'cancel');
     }
+    this.assertRedisReady();
     const state = await setRedisJobState(
       this.options.redis,
       id,
@@ -179,6 +186,12 @@ export class DistributedJobService implements JobService {
     // The clients belong to whoever opened them.
   }
 
+  private assertRedisReady(): void {
+    if (this.options.redis.status !== 'ready') {
+      throw new ServiceUnavailableError('the job queue (Redis) is unavailable; retry later');
+    }
+  }
+
   /** The move lost a race (the job completed meanwhile): report what it is now. */
   private async refused(id: string, action: string): Promise<never> {
     const now = await this.mustGet(id);
@@ -200,10 +213,13 @@ export class DistributedJobService implements JobService {
     let counts: JobCounts = record.counts ?? ZERO_COUNTS;
     let finishedAt = record.finishedAt;
     let status: RedisJobStatus | null = null;
-    try {
-      status = await redisJobStatus(this.options.redis, record.id, this.options.prefix);
-    } catch {
-      status = null; // Redis unreachable: the row's snapshot is the best answer.
+    // Redis unreachable: the row's snapshot is the best answer (and answers at once).
+    if (this.options.redis.status === 'ready') {
+      try {
+        status = await redisJobStatus(this.options.redis, record.id, this.options.prefix);
+      } catch {
+        status = null;
+      }
     }
     if (status !== null && status.state !== 'gone') {
       const finished = status.stats.succeeded + status.stats.failed;

@@ -239,9 +239,15 @@ export class EmbeddedJobService implements JobService {
       .catch((err: unknown) => this.options.log.error({ err }, 'starting queued jobs failed'));
   }
 
+  /** The oldest queued jobs not being started (a few: the loop asks again for more). */
   private async oldestQueued(): Promise<JobRecord[]> {
-    const queued = await this.registry.list({ states: ['queued'], limit: 1_000_000 });
-    return queued.filter((j) => !this.active.has(j.id) && !this.starting.has(j.id)).reverse();
+    const skip = this.active.size + this.starting.size;
+    const queued = await this.registry.list({
+      states: ['queued'],
+      order: 'oldest',
+      limit: skip + 1,
+    });
+    return queued.filter((j) => !this.active.has(j.id) && !this.starting.has(j.id));
   }
 
   private async start(record: JobRecord): Promise<void> {

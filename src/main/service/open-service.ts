@@ -7,21 +7,32 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { distributedServices, type RuntimeConfig } from '../../config/runtime-config.js';
 import { UsageError } from '../../core/errors.js';
 import type { JobService } from '../../jobs/job-service.js';
 import { createMetrics } from '../../metrics/metrics.js';
 import { createAddressGuard } from '../../fetch/http/address-guard.js';
 import { buildApp } from '../../api/build-app.js';
-import type { ApiSettings, TargetPolicy } from '../../api/app-deps.js';
+import type { ApiSettings, AppDeps, TargetPolicy } from '../../api/app-deps.js';
+import { globalKeys } from '../../backends/redis/keys.js';
 import { openDistributedServices } from '../distributed-services.js';
 import { validateJobPipeline } from '../job-pipeline.js';
+import { serviceApiKeys, type OpenedApiKeys } from './api-keys.js';
 import { DistributedJobService } from './distributed-job-service.js';
 import { EmbeddedJobService } from './embedded-job-service.js';
+import { PageScraper } from './page-scraper.js';
+import {
+  openServiceWebhooks,
+  type ServiceWebhooks,
+  type WebhookTuning,
+} from './service-webhooks.js';
 
 export interface OpenedService {
   app: FastifyInstance;
   jobs: JobService;
+  /** The app's settings: publicUrl may be set once the bound address is known. */
+  settings: ApiSettings;
   /** Stops the app, the running jobs (resumable) and the clients, in that order. */
   close(): Promise<void>;
 }
@@ -33,6 +44,8 @@ export interface OpenServiceOptions {
   requestLog?: boolean;
   /** The public base when publicUrl is not configured (the bound address). */
   baseUrl?: string;
+  /** Webhook dispatcher tuning beyond the runtime config (tests: short backoff). */
+  webhooks?: WebhookTuning;
 }
 
 /** The allow list from TRAWL_ALLOW_TARGETS: comma-separated, blanks ignored. */
@@ -55,8 +68,12 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
   const targets = targetPolicy(config);
   const services = distributedServices(config);
   let jobs: JobService;
-  let registry;
+  let registry: Registry;
   let closeClients = async (): Promise<void> => {};
+  let apiKeys: OpenedApiKeys;
+  let rateLimitRedis: AppDeps['rateLimitRedis'];
+  let webhooks: ServiceWebhooks;
+  const webhookOptions = { config, log, allow: allowTargets(config), tuning: options.webhooks };
   if (services === null) {
     jobs = await EmbeddedJobService.open({
       dataDir: config.dataDir,
@@ -66,6 +83,8 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
     const metrics = createMetrics({ log });
     metrics.setSystemInfo({ version: '0.1.0', mode: 'embedded-serve' });
     registry = metrics.registry;
+    apiKeys = serviceApiKeys(config, null, log);
+    webhooks = openServiceWebhooks({ ...webhookOptions, jobs, pool: null });
   } else {
     const open = await openDistributedServices({
       ...services,
@@ -82,7 +101,21 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
       maxStreamLength: config.maxStreamLength,
     });
     registry = open.metrics.registry;
-    closeClients = () => open.close();
+    // The limiter's own connection, without an offline queue: while Redis is away its
+    // commands fail at once (and requests pass, skipOnError) instead of hanging every request.
+    const limiterRedis =
+      'nodes' in open.redis
+        ? open.redis.duplicate(undefined, { enableOfflineQueue: false })
+        : open.redis.duplicate({ enableOfflineQueue: false });
+    limiterRedis.on('error', () => undefined); // the service's client reports outages
+    closeClients = async () => {
+      limiterRedis.disconnect();
+      await open.close();
+    };
+    apiKeys = serviceApiKeys(config, open.pool, log);
+    webhooks = openServiceWebhooks({ ...webhookOptions, jobs, pool: open.pool });
+    // One counter per API key (or address) and minute, shared by every service instance.
+    rateLimitRedis = { client: limiterRedis, keyPrefix: globalKeys(config.redisPrefix).rateLimit };
   }
   const settings: ApiSettings = {
     publicUrl: (
@@ -93,27 +126,44 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
     maxUrls: config.apiMaxUrls,
     bodyLimitBytes: config.apiBodyLimitBytes,
     scrapeTimeoutMs: config.scrapeTimeoutMs,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    apiKeyCacheMs: config.apiKeyCacheMs,
+    firecrawlPageSize: config.firecrawlPageSize,
   };
+  // One fetcher for every scrape, behind the same SSRF guard as the jobs.
+  const scraper = new PageScraper({ addressGuard: targets.guard });
   let app: FastifyInstance;
   try {
     app = await buildApp({
-      jobs,
+      jobs: webhooks.jobs,
       targets,
       settings,
       registry,
       checkSpec: validateJobPipeline,
       log: options.requestLog === false ? false : log,
+      apiKeys: apiKeys.keys,
+      rateLimitRedis,
+      webhooks: webhooks.api,
+      scraper,
     });
   } catch (err) {
+    await scraper.close();
+    await webhooks.close();
+    await apiKeys.close();
     await jobs.close();
     await closeClients();
     throw err;
   }
+  webhooks.start();
   return {
     app,
-    jobs,
+    jobs: webhooks.jobs,
+    settings,
     async close() {
       await app.close();
+      await scraper.close();
+      await webhooks.close();
+      await apiKeys.close();
       await jobs.close();
       await closeClients();
     },

@@ -43,6 +43,29 @@ async function withSink(
 const T = 1_735_689_600_000;
 
 describe('PostgresPageSink', () => {
+  test("one job's writers commit one at a time, so ids follow commit order; other jobs go on", () =>
+    withSink(async ({ write, read, db }) => {
+      // A writer of the job is mid-transaction (holding the job's lock)…
+      const holder = await db.pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [JOB]);
+        let written = false;
+        const blocked = write([makePage('https://a.test/late')]).then(() => (written = true));
+        // …another job's writer is not held up…
+        await write([makePage('https://b.test/1')], 'job-2');
+        assert.equal(written, false, 'the same job waits for the one in progress');
+        await holder.query('COMMIT');
+        await blocked;
+        assert.deepEqual(
+          (await read()).map((p) => p.url),
+          ['https://a.test/late'],
+        );
+      } finally {
+        holder.release();
+      }
+    }));
+
   test('the newest fetch wins: an older refetch written later changes nothing', () =>
     withSink(async ({ write, read, db }) => {
       const newer = makePage('https://a.test/p', { fetchedAt: T + 5000, title: 'newer' });

@@ -4,13 +4,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ApiError } from '../../api-error.js';
 import type { AppDeps } from '../../app-deps.js';
 import { clientSpec } from '../../client-spec.js';
+import { clientWebhook } from '../../webhook-meta.js';
 import { decodeCursor, encodeCursor } from '../../cursor.js';
 import { errorBody } from '../../error-schema.js';
 import type { JobState } from '../../../jobs/job-service.js';
 import {
+  jobCreateBody,
   jobIdParams,
   jobList,
-  jobSpecBody,
   jobView as jobSchema,
   listJobsQuery,
 } from './job-schemas.js';
@@ -28,14 +29,22 @@ export function jobRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags,
         summary: 'Create a crawl job (the same spec as `trawl crawl`: every flag is a field)',
-        body: jobSpecBody,
+        body: jobCreateBody,
         response: { 201: jobSchema, 400: errorBody },
       },
     },
     async (request, reply) => {
-      const spec = clientSpec(request.body as Record<string, unknown>, deps.targets, deps.settings);
+      const { webhook, ...input } = request.body;
+      const spec = clientSpec(input as Record<string, unknown>, deps.targets, deps.settings);
       await deps.checkSpec(spec);
-      const job = await deps.jobs.create({ spec, kind: 'crawl' });
+      const meta: Record<string, unknown> = {};
+      if (webhook !== undefined) {
+        meta.webhook = clientWebhook(webhook, request, deps, {
+          flavor: 'trawl',
+          field: 'body.webhook',
+        });
+      }
+      const job = await deps.jobs.create({ spec, kind: 'crawl', meta });
       return reply
         .code(201)
         .header('location', `${TRAWL_API_PREFIX}/jobs/${job.id}`)

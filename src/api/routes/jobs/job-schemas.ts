@@ -7,9 +7,13 @@
 import { z } from 'zod';
 import { crawlSpecSchema } from '../../../config/crawl-spec.js';
 import { JOB_STATES } from '../../../jobs/job-service.js';
+import { webhookInput } from '../../../webhooks/webhook-spec.js';
 
 /** A job's spec as a client sends it: the crawl spec without what only the service sets. */
 export const jobSpecBody = crawlSpecSchema.omit({ addressGuard: true }).strict();
+
+/** POST /trawl/v1/jobs: the spec and, optionally, a webhook of the job's events. */
+export const jobCreateBody = jobSpecBody.extend({ webhook: webhookInput.optional() });
 
 export const jobCounts = z.object({
   queued: z.number().int().describe('Waiting to be fetched'),

@@ -1,0 +1,234 @@
+/**
+ * The service's speed (issue 14): requests/s and p50/p99 latency of job creation, status
+ * reads and result pages (autocannon against `trawl serve` in a child process, so the
+ * load generator and the server do not share an event loop), and the same crawl of the
+ * synthetic site driven through the API and through the CLI (what the API costs).
+ *
+ *   node dist/bench/api/run-api-bench.js [--seconds 10] [--connections 50] [--pages 5000]
+ *     [--distributed]   (also: TRAWL_REDIS_URL/TRAWL_DATABASE_URL of a sandbox, with 1 worker)
+ *
+ * Writes bench/results/api-<time>.json and prints a Markdown table for BENCHMARKS.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon, { type RequestSpec } from 'autocannon';
+import { request } from 'undici';
+import { startSiteProcess } from '../lib/site-process.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    pages: { type: 'string', default: '5000' },
+  },
+});
+const seconds = Number(args.seconds);
+const connections = Number(args.connections);
+const pages = Number(args.pages);
+
+interface Row {
+  scenario: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+async function startServe(dir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dir], {
+    env: {
+      ...process.env,
+      TRAWL_ALLOW_TARGETS: '127.0.0.0/8',
+      TRAWL_LOG_LEVEL: 'warn',
+      TRAWL_MAX_RUNNING_JOBS: '1',
+      TRAWL_RATE_LIMIT_PER_MINUTE: '0',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const res = await request(`http://127.0.0.1:${port}/health`);
+      await res.body.text();
+      if (res.statusCode === 200) return child;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error('trawl serve did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await res.body.json()) as Record<string, unknown>;
+}
+
+async function get(url: string): Promise<Record<string, unknown>> {
+  const res = await request(url);
+  return (await res.body.json()) as Record<string, unknown>;
+}
+
+async function waitCompleted(base: string, id: string): Promise<void> {
+  for (;;) {
+    const job = await get(`${base}/trawl/v1/jobs/${id}`);
+    if (job.state === 'completed') return;
+    if (job.state === 'failed' || job.state === 'cancelled')
+      throw new Error(`job ${id} ${String(job.state)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function load(scenario: string, url: string, spec: RequestSpec): Promise<Row> {
+  await autocannon({ url, connections, duration: 1, requests: [spec] }); // warm-up
+  const r = await autocannon({ url, connections, duration: seconds, requests: [spec] });
+  return {
+    scenario,
+    requestsPerSec: Math.round(r.requests.total / r.duration),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'trawl-api-bench-'));
+  const site = await startSiteProcess({ pages });
+  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const base = `http://127.0.0.1:${port}`;
+  const serve = await startServe(join(dir, 'serve'), port);
+  const rows: Row[] = [];
+  try {
+    // A finished job to read: its status and its result pages.
+    const done = await post(`${base}/trawl/v1/jobs`, {
+      seeds: [site.url + '/'],
+      delayMs: 0,
+      maxPages: 1000,
+    });
+    await waitCompleted(base, String(done.id));
+    const jobId = String(done.id);
+    const dead = 'http://127.0.0.1:9/';
+    rows.push(
+      await load('POST /trawl/v1/jobs', base, {
+        method: 'POST',
+        path: '/trawl/v1/jobs',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ seeds: [dead], maxPages: 1 }),
+      }),
+    );
+    const seed = await request(`${base}/api/submit-crawl`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: dead }),
+    });
+    const seedBody = (await seed.body.json()) as Record<string, unknown>;
+    if (seed.statusCode < 300) {
+      rows.push(
+        await load('POST /api/submit-crawl', base, {
+          method: 'POST',
+          path: '/api/submit-crawl',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ url: dead }),
+        }),
+      );
+      rows.push(
+        await load('GET /api/crawl-status/{id}', base, {
+          path: `/api/crawl-status/${String(seedBody.task_id)}`,
+        }),
+      );
+    }
+    rows.push(await load('GET /trawl/v1/jobs/{id}', base, { path: `/trawl/v1/jobs/${jobId}` }));
+    rows.push(
+      await load('GET /trawl/v1/jobs/{id}/results (100)', base, {
+        path: `/trawl/v1/jobs/${jobId}/results?limit=100`,
+      }),
+    );
+  } finally {
+    serve.kill('SIGTERM');
+    await once(serve, 'exit');
+  }
+
+  // The same crawl through the API and through the CLI, one after the other.
+  const crawl: Record<string, { seconds: number; cpuSeconds: number; pages: number }> = {};
+  await site.resetStats();
+  const cliStart = performance.now();
+  const cli = spawn(
+    process.execPath,
+    [CLI, 'crawl', site.url + '/', '--data-dir', join(dir, 'cli'), '--delay', '0', '--no-progress'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  let cliCpu = 0;
+  const cliPid = cli.pid!;
+  const cliTimer = setInterval(
+    () =>
+      void cpuSecondsOf(cliPid).then(
+        (c) => (cliCpu = c),
+        () => undefined,
+      ),
+    50,
+  );
+  await once(cli, 'exit');
+  clearInterval(cliTimer);
+  crawl.cli = {
+    seconds: (performance.now() - cliStart) / 1000,
+    cpuSeconds: cliCpu,
+    pages: (await site.resetStats()).uniquePages,
+  };
+
+  const serve2 = await startServe(join(dir, 'serve2'), port + 1);
+  try {
+    const base2 = `http://127.0.0.1:${port + 1}`;
+    const cpuBefore = await cpuSecondsOf(serve2.pid!);
+    const apiStart = performance.now();
+    const job = await post(`${base2}/trawl/v1/jobs`, { seeds: [site.url + '/'], delayMs: 0 });
+    await waitCompleted(base2, String(job.id));
+    crawl.api = {
+      seconds: (performance.now() - apiStart) / 1000,
+      cpuSeconds: (await cpuSecondsOf(serve2.pid!)) - cpuBefore,
+      pages: (await site.resetStats()).uniquePages,
+    };
+  } finally {
+    serve2.kill('SIGTERM');
+    await once(serve2, 'exit');
+  }
+  await site.stop();
+  await rm(dir, { recursive: true, force: true });
+
+  const result = { at: new Date().toISOString(), seconds, connections, pages, rows, crawl };
+  await mkdir(RESULTS, { recursive: true });
+  const file = join(RESULTS, `api-${result.at.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify(result, null, 2));
+  console.log(
+    `| scenario | requests/s | p50 ms | p99 ms | errors |\n| --- | ---: | ---: | ---: | ---: |`,
+  );
+  for (const r of rows)
+    console.log(`| ${r.scenario} | ${r.requestsPerSec} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} |`);
+  console.log(
+    `\n| crawl of ${pages} pages | wall s | CPU s | pages |\n| --- | ---: | ---: | ---: |`,
+  );
+  for (const [k, v] of Object.entries(crawl))
+    console.log(`| ${k} | ${v.seconds.toFixed(2)} | ${v.cpuSeconds.toFixed(2)} | ${v.pages} |`);
+  console.log(`\n${file}`);
+}
+
+await main();
