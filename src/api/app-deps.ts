@@ -6,6 +6,7 @@ import type { ApiKeyStore } from '../auth/api-key-store.js';
 import type { CrawlSpec } from '../config/crawl-spec.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { ScrapeService } from '../jobs/scrape-service.js';
+import type { ScheduleService } from '../jobs/scheduler.js';
 import type { DeliveryLog } from '../webhooks/delivery-log.js';
 
 /** Which URLs clients may have the service fetch (the SSRF guard, see docs/security.md). */
@@ -57,4 +58,6 @@ export interface AppDeps {
   rateLimitRedis?: { client: Redis | Cluster; keyPrefix: string };
   /** Single-URL scrapes and site maps, now, within a deadline (/trawl/v1/scrape, Firecrawl's /scrape and /map). */
   scraper: ScrapeService;
+  /** Recurring crawls (/trawl/v1/schedules): a job spec plus a cron expression. */
+  schedules: ScheduleService;
 }

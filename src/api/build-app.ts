@@ -19,6 +19,7 @@ import { webhookRoutes } from './routes/jobs/webhook-routes.js';
 import { seedRoutes } from './routes/seed/seed-routes.js';
 import { firecrawlRoutes } from './routes/firecrawl/firecrawl-routes.js';
 import { scrapeRoutes } from './routes/scrape/scrape-routes.js';
+import { scheduleRoutes } from './routes/schedules/schedule-routes.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -50,5 +51,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   seedRoutes(app, deps);
   scrapeRoutes(app, deps);
   firecrawlRoutes(app, deps);
+  scheduleRoutes(app, deps);
   return app;
 }

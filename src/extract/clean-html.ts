@@ -9,26 +9,9 @@
 import type { AnyNode, Element } from 'domhandler';
 import { isElement } from './dom/dom-utils.js';
 import { indexPage } from './dom/page-index.js';
-import { parseHtml } from './dom/parse-html.js';
+import { parseHtml, VOID_ELEMENTS } from './dom/parse-html.js';
 import { chooseContent, type ContentOptions } from './main-content.js';
 import { documentBase, UrlResolver } from './resolve-url.js';
-
-const VOID = new Set([
-  'area',
-  'base',
-  'br',
-  'col',
-  'embed',
-  'hr',
-  'img',
-  'input',
-  'link',
-  'meta',
-  'param',
-  'source',
-  'track',
-  'wbr',
-]);
 
 /** Attributes holding one URL, made absolute. */
 const URL_ATTRIBUTES = new Set(['href', 'src', 'poster', 'cite', 'action']);
@@ -79,7 +62,7 @@ function serialize(
     // skip() spares the roots; these never belong in a fragment, roots included.
     if (item.type !== 'tag' || skip(item)) continue;
     out.push(openTag(item, urls));
-    if (VOID.has(item.name)) continue;
+    if (VOID_ELEMENTS.has(item.name)) continue;
     stack.push(`</${item.name}>`);
     const kids = item.children;
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as AnyNode);

@@ -245,10 +245,10 @@ describe('trawl keys and the bind rule', { concurrency: true }, () => {
       assert.doesNotMatch(refused.stderr, /\n\s+at |listening/);
 
       assert.match(loopback.stderr, /no API key exists: listening on loopback only/);
-      assert.equal(loopback.code, 0, loopback.stderr);
+      assert.equal(loopback.code, 0, `${String(loopback.signal)} ${loopback.stderr}`);
 
       assert.match(allowed.stderr, /TRAWL_ALLOW_NO_AUTH is set: anyone who reaches 0\.0\.0\.0/);
-      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.equal(allowed.code, 0, `${String(allowed.signal)} ${allowed.stderr}`);
     });
 
     test('with a key it starts on 0.0.0.0 and warns of nothing', async () => {

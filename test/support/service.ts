@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { openDistributedServices } from '../../src/main/distributed-services.js';
 import { openService, targetPolicy } from '../../src/main/service/open-service.js';
 import type { WebhookTuning } from '../../src/main/service/service-webhooks.js';
+import type { SchedulerTuning } from '../../src/jobs/scheduler.js';
 import { openApiKeys } from '../../src/main/service/api-keys.js';
 import { startGrpcServer } from '../../src/api/grpc/grpc-server.js';
 import { WorkerRuntime } from '../../src/main/worker-runtime.js';
@@ -47,6 +48,8 @@ export interface TestServiceOptions {
   grpc?: boolean;
   /** Webhook dispatcher tuning (short backoff). */
   webhooks?: WebhookTuning;
+  /** Scheduler tuning (a short tick, the test's own clock). */
+  schedules?: SchedulerTuning;
 }
 
 export async function startTestService(
@@ -108,6 +111,7 @@ export async function startTestService(
       log,
       requestLog: false,
       webhooks: options.webhooks,
+      schedules: options.schedules,
     });
     cleanups.push(() => service.close());
     let grpcPort: number | null = null;

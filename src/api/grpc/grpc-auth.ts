@@ -7,6 +7,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { hasScope, type ApiKeyStore, type KeyScope } from '../../auth/api-key-store.js';
+import { keysRequiredCheck } from '../../auth/keys-required.js';
 import { grpcError } from './grpc-mapping.js';
 
 /**
@@ -15,9 +16,6 @@ import { grpcError } from './grpc-mapping.js';
  */
 export type GrpcAuthorize = (metadata: Metadata, needed: KeyScope) => Promise<string | null>;
 
-/** The longest a newly created first key waits to take effect, ms (as on REST). */
-const MAX_KEYS_REFRESH_MS = 5_000;
-
 /**
  * @param apiKeys the service's key store; undefined: no authentication (tests, or a
  *   server whose caller authenticates elsewhere)
@@ -25,26 +23,7 @@ const MAX_KEYS_REFRESH_MS = 5_000;
  */
 export function grpcAuthorizer(apiKeys: ApiKeyStore | undefined, cacheMs: number): GrpcAuthorize {
   if (apiKeys === undefined) return async () => null;
-  const refreshMs = Math.min(cacheMs, MAX_KEYS_REFRESH_MS);
-  let required = false;
-  let checkedAt = Number.NEGATIVE_INFINITY;
-  let pending: Promise<boolean> | null = null;
-  // Once a key exists the answer cannot go back (revoked keys count): never asked again.
-  const keysRequired = async (): Promise<boolean> => {
-    if (required) return true;
-    if (Date.now() - checkedAt < refreshMs) return false;
-    pending ??= apiKeys
-      .any()
-      .then((any) => {
-        required = any;
-        checkedAt = Date.now();
-        return any;
-      })
-      .finally(() => {
-        pending = null;
-      });
-    return pending;
-  };
+  const keysRequired = keysRequiredCheck(apiKeys, cacheMs);
 
   return async (metadata, needed) => {
     let verified;

@@ -16,6 +16,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasScope, type KeyScope, type VerifiedApiKey } from '../../auth/api-key-store.js';
+import { keysRequiredCheck } from '../../auth/keys-required.js';
 import { ApiError } from '../api-error.js';
 import type { AppDeps } from '../app-deps.js';
 import { sendError } from './error-handler.js';
@@ -34,9 +35,6 @@ declare module 'fastify' {
 /** Routes of @fastify/swagger and @fastify/swagger-ui: the API's description is public. */
 const DOC_ROUTES = /^\/(docs(\/.*)?|openapi\.json)$/;
 
-/** The longest a newly created first key waits to take effect, ms. */
-const MAX_KEYS_REFRESH_MS = 5_000;
-
 /** Registers the hooks; call before any route (and the OpenAPI plugin) is added. */
 export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
   app.decorateRequest('apiKey', null);
@@ -45,10 +43,7 @@ export function registerAuth(app: FastifyInstance, deps: AppDeps): void {
   app.addHook('onRoute', (route) => {
     if (DOC_ROUTES.test(route.url)) route.config = { ...route.config, public: true };
   });
-  const keysRequired = keysRequiredCheck(
-    deps,
-    Math.min(deps.settings.apiKeyCacheMs, MAX_KEYS_REFRESH_MS),
-  );
+  const keysRequired = keysRequiredCheck(deps.apiKeys, deps.settings.apiKeyCacheMs);
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config?.public === true) return;
@@ -134,29 +129,4 @@ function presentedKey(request: FastifyRequest): string | null {
       .map((p) => p.trim())
       .find((p) => p.startsWith('trawl_')) ?? null
   );
-}
-
-/**
- * Whether keys are required, cheap per request: a cached answer, refreshed (one query
- * shared by concurrent requests) at most every `refreshMs` while it is "no".
- */
-function keysRequiredCheck(deps: AppDeps, refreshMs: number): () => Promise<boolean> {
-  let required = false;
-  let checkedAt = Number.NEGATIVE_INFINITY;
-  let pending: Promise<boolean> | null = null;
-  return async () => {
-    if (required) return true;
-    if (Date.now() - checkedAt < refreshMs) return false;
-    pending ??= deps.apiKeys
-      .any()
-      .then((any) => {
-        required = any;
-        checkedAt = Date.now();
-        return any;
-      })
-      .finally(() => {
-        pending = null;
-      });
-    return pending;
-  };
 }

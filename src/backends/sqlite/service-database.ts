@@ -73,6 +73,33 @@ const SERVICE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX webhook_progress_open ON webhook_progress (lease_until) WHERE done = 0;
   `,
+  // 4: schedules (a job spec plus a cron expression) and the jobs each one created.
+  `
+  CREATE TABLE schedules (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    cron TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    overlap TEXT NOT NULL,          -- skip, queue
+    spec TEXT NOT NULL,             -- JSON
+    meta TEXT NOT NULL,             -- JSON, given to each job's meta
+    next_run_at INTEGER,            -- epoch ms; the claim compares and sets it
+    last_run_at INTEGER,
+    last_job_id TEXT,
+    runs INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX schedules_due ON schedules (next_run_at) WHERE enabled = 1;
+  CREATE TABLE schedule_jobs (
+    seq INTEGER PRIMARY KEY,
+    schedule_id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX schedule_jobs_schedule ON schedule_jobs (schedule_id, seq);
+  `,
 ];
 
 export interface ServiceDatabase {

@@ -41,18 +41,33 @@ export function registerServeCommand(program: Command): void {
         databaseUrl: flags.database,
       });
       const log = createLogger(config.logLevel);
-      const server = await startService({ config, log });
-      process.stderr.write(`trawl serve: listening on ${server.url} (${server.mode})\n`);
-      for (const warning of server.warnings) process.stderr.write(`trawl serve: ${warning}\n`);
-      await new Promise<void>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals): void => {
-          log.info({ signal }, 'stopping');
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          void server.close().then(resolve);
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-      });
+      // Handlers first: a signal during start-up (or the moment the listening line is out)
+      // stops the service cleanly once it is up, never kills it half-open.
+      let signalled: NodeJS.Signals | null = null;
+      let wake = (): void => {};
+      const stopRequested = new Promise<void>((resolve) => (wake = resolve));
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (signalled !== null) return; // already stopping
+        signalled = signal;
+        wake();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        const server = await startService({ config, log });
+        // One write: whoever waits for the listening line also gets the warnings with it.
+        const lines = [
+          `listening on ${server.url} (${server.mode})`,
+          ...(server.grpcPort === null ? [] : [`gRPC on port ${server.grpcPort}`]),
+          ...server.warnings,
+        ];
+        process.stderr.write(lines.map((l) => `trawl serve: ${l}\n`).join(''));
+        await stopRequested;
+        log.info({ signal: signalled }, 'stopping');
+        await server.close();
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
     });
 }

@@ -28,7 +28,8 @@ interface ParserInternals {
   startIndex: number;
 }
 
-const VOID = new Set([
+/** Elements that never have content (HTML's void elements, obsolete ones included). */
+export const VOID_ELEMENTS: ReadonlySet<string> = new Set([
   'area',
   'base',
   'basefont',
@@ -62,7 +63,7 @@ function capDepth(parser: Parser): void {
   if (typeof original !== 'function' || !Array.isArray(self.stack)) return; // internals changed
   const stack = self.stack as unknown[];
   self.emitOpenTag = function (name: string): void {
-    if (stack.length >= MAX_DEPTH && !VOID.has(name)) {
+    if (stack.length >= MAX_DEPTH && !VOID_ELEMENTS.has(name)) {
       self.openTagStart = self.startIndex;
       self.tagname = '';
       return;

@@ -22,6 +22,8 @@ import { serviceApiKeys, type OpenedApiKeys } from './api-keys.js';
 import { DistributedJobService } from './distributed-job-service.js';
 import { EmbeddedJobService } from './embedded-job-service.js';
 import { PageScraper } from './page-scraper.js';
+import type { SchedulerTuning } from '../../jobs/scheduler.js';
+import { openServiceSchedules, type ServiceSchedules } from './service-schedules.js';
 import {
   openServiceWebhooks,
   type ServiceWebhooks,
@@ -46,6 +48,8 @@ export interface OpenServiceOptions {
   baseUrl?: string;
   /** Webhook dispatcher tuning beyond the runtime config (tests: short backoff). */
   webhooks?: WebhookTuning;
+  /** Scheduler tuning beyond the runtime config (tests: a short tick, their own clock). */
+  schedules?: SchedulerTuning;
 }
 
 /** The allow list from TRAWL_ALLOW_TARGETS: comma-separated, blanks ignored. */
@@ -73,6 +77,8 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
   let apiKeys: OpenedApiKeys;
   let rateLimitRedis: AppDeps['rateLimitRedis'];
   let webhooks: ServiceWebhooks;
+  let schedules: ServiceSchedules;
+  const scheduleOptions = { config, log, guard: targets.guard, tuning: options.schedules };
   const webhookOptions = { config, log, allow: allowTargets(config), tuning: options.webhooks };
   if (services === null) {
     jobs = await EmbeddedJobService.open({
@@ -85,6 +91,7 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
     registry = metrics.registry;
     apiKeys = serviceApiKeys(config, null, log);
     webhooks = openServiceWebhooks({ ...webhookOptions, jobs, pool: null });
+    schedules = openServiceSchedules({ ...scheduleOptions, jobs: webhooks.jobs, pool: null });
   } else {
     const open = await openDistributedServices({
       ...services,
@@ -114,6 +121,7 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
     };
     apiKeys = serviceApiKeys(config, open.pool, log);
     webhooks = openServiceWebhooks({ ...webhookOptions, jobs, pool: open.pool });
+    schedules = openServiceSchedules({ ...scheduleOptions, jobs: webhooks.jobs, pool: open.pool });
     // One counter per API key (or address) and minute, shared by every service instance.
     rateLimitRedis = { client: limiterRedis, keyPrefix: globalKeys(config.redisPrefix).rateLimit };
   }
@@ -145,8 +153,10 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
       rateLimitRedis,
       webhooks: webhooks.api,
       scraper,
+      schedules: schedules.scheduler,
     });
   } catch (err) {
+    await schedules.close();
     await scraper.close();
     await webhooks.close();
     await apiKeys.close();
@@ -155,12 +165,16 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
     throw err;
   }
   webhooks.start();
+  schedules.start();
   return {
     app,
     jobs: webhooks.jobs,
     settings,
     async close() {
+      // First: no fire may create a job while the app and the job service close.
+      await schedules.scheduler.stop();
       await app.close();
+      await schedules.close();
       await scraper.close();
       await webhooks.close();
       await apiKeys.close();

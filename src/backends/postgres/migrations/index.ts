@@ -8,6 +8,7 @@ import { migration0002 } from './0002-page-fields.js';
 import { migration0003 } from './0003-service-jobs.js';
 import { migration0004 } from './0004-keys-and-webhooks.js';
 import { migration0005 } from './0005-webhook-progress.js';
+import { migration0006 } from './0006-schedules.js';
 
 export interface PgMigration {
   /** 1, 2, 3, … without gaps: the order of application. */
@@ -27,4 +28,5 @@ export const POSTGRES_MIGRATIONS: readonly PgMigration[] = [
   migration0003,
   migration0004,
   migration0005,
+  migration0006,
 ];
