@@ -122,6 +122,12 @@ export class JobStateError extends Error {
 }
 
 /**
+ * The error a job is failed with when it could not be dispatched: one constant, so readers
+ * of job states (S1's submission_failed) need not match another module's text.
+ */
+export const JOB_SUBMIT_FAILED = 'could not submit the job: the job queue (Redis) is unavailable';
+
+/**
  * The job was recorded but could not be dispatched (the queue is down): it is failed
  * with `message`, and `jobId` names it. The API's 503 (S1's submission_failed).
  */

@@ -11,6 +11,7 @@ import {
   JobNotFoundError,
   JobStateError,
   JobSubmitError,
+  JOB_SUBMIT_FAILED,
   ServiceUnavailableError,
   isFinalState,
   type CreateJobInput,
@@ -40,9 +41,6 @@ export interface DistributedJobServiceOptions {
   prefix: string;
   maxStreamLength: number;
 }
-
-/** The error of a job that could not be dispatched (S1's submission_failed reads it). */
-export const SUBMIT_FAILED = 'could not submit the job: the job queue (Redis) is unavailable';
 
 export class DistributedJobService implements JobService {
   readonly mode = 'distributed' as const;
@@ -80,7 +78,7 @@ export class DistributedJobService implements JobService {
       });
     } catch (err) {
       // The row says what a client may read; Redis's own message (scripts, hashes) is not that.
-      const message = SUBMIT_FAILED;
+      const message = JOB_SUBMIT_FAILED;
       await this.registry.update(id, { state: 'failed', finishedAt: Date.now(), error: message });
       throw new JobSubmitError(id, message, { cause: err });
     }

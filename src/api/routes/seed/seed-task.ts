@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { CrawlSpec } from '../../../config/crawl-spec.js';
 import {
+  JOB_SUBMIT_FAILED,
   JobSubmitError,
   type JobInfo,
   type JobService,
@@ -208,12 +209,6 @@ export async function submitSeedTask(
   }
 }
 
-/**
- * The job service records a failed dispatch as a failed job with this error prefix
- * (DistributedJobService.create): such a job is S1's submission_failed.
- */
-const SUBMIT_FAILED_PREFIX = 'could not submit the job';
-
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Any job as a status record (a job made through Trawl's API reports its first seed). */
@@ -239,7 +234,7 @@ export function seedStatus(job: JobInfo): SeedStatus {
 
 function statusOf(state: JobState, error: string | null): SeedStatusValue {
   if (state === 'queued') return 'dispatched';
-  if (state === 'failed' && error?.startsWith(SUBMIT_FAILED_PREFIX) === true) {
+  if (state === 'failed' && error === JOB_SUBMIT_FAILED) {
     return 'submission_failed';
   }
   return state;
