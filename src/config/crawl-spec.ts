@@ -125,6 +125,22 @@ export const crawlSpecSchema = z.object({
    */
   pipeline: z.looseObject({}).nullable().default(null),
   /**
+   * Incremental recrawl: the earlier job (of the same service) this crawl is compared
+   * against. Every URL that job stored is queued again at its depth; each request for a
+   * page it fetched carries its ETag / Last-Modified (If-None-Match / If-Modified-Since),
+   * and each record gets `fields.change`: new, changed, unchanged (a 304, or the same
+   * content hash) or gone (404/410 where the baseline had the page). null: a plain crawl.
+   */
+  baseline: z
+    .strictObject({
+      jobId: z
+        .string()
+        .max(200)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a job id (letters, digits, . _ : -)'),
+    })
+    .nullable()
+    .default(null),
+  /**
    * The SSRF guard (src/fetch/http/address-guard.ts, docs/security.md): refuse every
    * fetch (seeds, redirect hops, links, robots.txt, sitemaps) that reaches a loopback,
    * private, link-local, CGNAT, reserved or metadata address, except those `allow`

@@ -58,6 +58,15 @@ export interface ParsedPage {
   fields?: Record<string, unknown>;
 }
 
+/**
+ * What an incremental recrawl found for a page against its baseline job (PageRecord
+ * `fields.change`): new (the baseline had no successful fetch of it), changed (other
+ * content), unchanged (a 304 answer to the conditional request, or the same content hash)
+ * or gone (404/410 where the baseline fetched it).
+ */
+export const PAGE_CHANGES = ['new', 'changed', 'unchanged', 'gone'] as const;
+export type PageChange = (typeof PAGE_CHANGES)[number];
+
 /** One stored page: the record a crawl's output is made of. */
 export interface PageRecord {
   /** The canonical URL that was requested. */

@@ -67,6 +67,39 @@ export function successRecord(
   };
 }
 
+/**
+ * A 304 answer to a recrawl's conditional request: the page as the baseline stored it
+ * (title, hash, extracted fields, body when kept), with this fetch's time, status and the
+ * validators the 304 sent (a server may send a new ETag with it).
+ */
+export function notModifiedRecord(
+  req: RecordSubject,
+  res: FetchResponse,
+  prev: PageRecord,
+  storeBody: boolean,
+): PageRecord {
+  const headers = { ...prev.headers, ...keptHeaders(res.headers) };
+  const fields = prev.fields === null || prev.fields === undefined ? null : { ...prev.fields };
+  if (fields !== null) delete fields.change;
+  return {
+    ...prev,
+    url: req.url,
+    finalUrl: res.finalUrl,
+    status: res.status,
+    depth: req.depth,
+    fetchedAt: res.startedAt,
+    error: null,
+    errorMessage: null,
+    attempts: req.attempts + 1,
+    etag: res.headers['etag'] ?? prev.etag,
+    lastModified: res.headers['last-modified'] ?? prev.lastModified,
+    durationMs: res.durationMs,
+    headers,
+    body: storeBody ? prev.body : null,
+    ...(fields === null ? {} : { fields }),
+  };
+}
+
 export function failureRecord(
   req: RecordSubject,
   at: number,

@@ -10,7 +10,8 @@ import type { DiscoveredLink, FetchResponse, PageRecord, ParsedPage } from '../c
 import { isRedirectStatus, redirectTarget } from '../core/url/redirect-chain.js';
 import { hostOf } from '../core/url/url-parts.js';
 import type { Lease } from '../frontier/frontier.js';
-import { failureRecord, isHtml, successRecord } from './page-record.js';
+import { failureRecord, isHtml, notModifiedRecord, successRecord } from './page-record.js';
+import { changeOf, conditionalHeaders, withChange } from './recrawl.js';
 import { decideRetry, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
 import { commitOne, type TaskContext } from './task-context.js';
 
@@ -27,6 +28,10 @@ export async function runPageTask(ctx: TaskContext, lease: Lease): Promise<void>
     );
     return finish(ctx, lease, record, null, null, 0);
   }
+  // An incremental recrawl: the baseline's record of this URL (undefined: none to ask, or
+  // the lookup failed), whose validators make the request conditional.
+  const prev = ctx.baseline === undefined ? undefined : await ctx.baseline.get(lease.url);
+  const conditional = conditionalHeaders(prev, lease.fetchUrl);
   const startedAt = ctx.clock.now();
   let res: FetchResponse;
   try {
@@ -34,6 +39,7 @@ export async function runPageTask(ctx: TaskContext, lease: Lease): Promise<void>
       signal: ctx.signal,
       redirect: 'manual',
       sortQuery: ctx.options.sortQuery,
+      ...(conditional === undefined ? {} : { headers: conditional }),
     });
   } catch (err) {
     if (!ctx.signal.aborted) {
@@ -49,7 +55,8 @@ export async function runPageTask(ctx: TaskContext, lease: Lease): Promise<void>
   const contactedAt = ctx.clock.now();
   const location = isRedirectStatus(res.status) ? res.headers['location'] : undefined;
   if (location !== undefined) return redirected(ctx, lease, res, location, contactedAt);
-  return handleResponse(ctx, lease, res, contactedAt);
+  const notModified = conditional !== undefined && res.status === 304 ? prev! : null;
+  return handleResponse(ctx, lease, res, contactedAt, prev, notModified);
 }
 
 /** The status and URL a record about a redirect hop reports. */
@@ -141,26 +148,40 @@ function stopped(target: string, code: ErrorCode): string {
   return `redirect to ${target} stopped: ${code}`;
 }
 
+/**
+ * @param prev the baseline's record of the URL (an incremental recrawl; null: it has
+ *   none), which labels the record; undefined: no baseline to compare with.
+ * @param notModified the baseline's record when this is a 304 to a conditional request.
+ */
 async function handleResponse(
   ctx: TaskContext,
   lease: Lease,
   res: FetchResponse,
   contactedAt: number,
+  prev: PageRecord | null | undefined,
+  notModified: PageRecord | null,
 ): Promise<void> {
   const status = res.status;
+  const label = (record: PageRecord): PageRecord =>
+    prev === undefined ? record : withChange(record, changeOf(record, prev));
   if (isRetryableStatus(status)) {
     const retryAfter = parseRetryAfter(res.headers['retry-after'], ctx.clock.now());
     const ago = ctx.clock.now() - contactedAt;
     if (await retryLater(ctx, lease, ago, status, retryAfter, 0)) return;
   }
   const { storeBody, maxDepth } = ctx.options;
+  if (notModified !== null) {
+    // Its links are the baseline's, which the recrawl was seeded with.
+    const record = label(notModifiedRecord(lease, res, notModified, storeBody));
+    return finish(ctx, lease, record, null, contactedAt, res.wireBytes);
+  }
   if (status < 200 || status >= 300) {
     const error = { code: 'http_status' as ErrorCode, message: `HTTP ${status}` };
-    const record = successRecord(lease, res, null, error, false);
+    const record = label(successRecord(lease, res, null, error, false));
     return finish(ctx, lease, record, null, contactedAt, res.wireBytes, false);
   }
   if (!isHtml(res)) {
-    const record = successRecord(lease, res, null, null, storeBody);
+    const record = label(successRecord(lease, res, null, null, storeBody));
     return finish(ctx, lease, record, null, contactedAt, res.wireBytes);
   }
   let parsed: ParsedPage;
@@ -177,7 +198,7 @@ async function handleResponse(
     const record = successRecord(lease, res, null, { code: 'parse_failed', message }, false);
     return finish(ctx, lease, record, null, contactedAt, res.wireBytes, false);
   }
-  const record = successRecord(lease, res, parsed, null, storeBody);
+  const record = label(successRecord(lease, res, parsed, null, storeBody));
   return finish(ctx, lease, record, parsed.links, contactedAt, res.wireBytes);
 }
 

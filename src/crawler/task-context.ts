@@ -8,6 +8,7 @@ import type { CommitResult, Completion, Frontier } from '../frontier/frontier.js
 import type { TrawlMetrics } from '../metrics/metrics.js';
 import type { PageParser } from '../parse/page-parser.js';
 import type { RecordPipeline } from '../pipeline/page-pipeline.js';
+import type { Baseline } from './baseline.js';
 import type { RetryOptions } from './retry-policy.js';
 
 export interface CrawlerOptions extends RetryOptions {
@@ -38,6 +39,8 @@ export interface CrawlerDeps {
   metrics?: TrawlMetrics;
   /** The job's chain of handlers, run on every page record before its commit; none when absent. */
   pipeline?: RecordPipeline;
+  /** An incremental recrawl's baseline job (spec `baseline`); none when absent. */
+  baseline?: Baseline;
 }
 
 /** Counters of this run (not of earlier runs of a resumed crawl, nor of other workers). */

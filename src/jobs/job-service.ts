@@ -6,7 +6,7 @@
  * API test suite runs against both).
  */
 import type { CrawlSpec } from '../config/crawl-spec.js';
-import type { PageRecord } from '../core/types.js';
+import type { PageChange, PageRecord } from '../core/types.js';
 import type { PageQuery } from '../storage/page-store.js';
 
 /**
@@ -169,6 +169,8 @@ export interface JobService {
   results(id: string, query: JobResultsQuery): Promise<JobResults>;
   /** Failed pages per error code. */
   errorCounts(id: string): Promise<{ code: string; count: number }[]>;
+  /** Pages per change label of an incremental recrawl (every label, 0 when none). */
+  changeCounts(id: string): Promise<Record<PageChange, number>>;
   /** Dependencies for /health/ready: each resolves when reachable. */
   readiness(): { name: string; check(signal: AbortSignal): Promise<unknown> }[];
   /** Stops running jobs (resumable on the next start) and closes what it opened. */

@@ -234,12 +234,10 @@ export class Scheduler implements ScheduleService {
 }
 
 /**
- * The one place a fire's spec gets its baseline (the previous completed job, which an
- * incremental recrawl compares against). BASELINE: the crawl spec has no `baseline` field
- * yet; once it does, return `{ ...spec, baseline: { jobId: previousJobId } }` when
- * previousJobId is not null.
+ * A fire's spec with its baseline: the schedule's previous completed job, which the
+ * recrawl is compared against (conditional requests, change labels). The first fire
+ * keeps the baseline the schedule was created with, if any.
  */
 export function withBaseline(spec: CrawlSpec, previousJobId: string | null): CrawlSpec {
-  void previousJobId;
-  return spec;
+  return previousJobId === null ? spec : { ...spec, baseline: { jobId: previousJobId } };
 }

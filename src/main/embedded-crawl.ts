@@ -14,6 +14,8 @@ import { openSqliteDatabase, type SqliteDatabase } from '../backends/sqlite/sqli
 import { openSqliteFrontier } from '../backends/sqlite/sqlite-frontier.js';
 import { createSqlitePageStore } from '../backends/sqlite/sqlite-page-store.js';
 import { createSqliteDedupIndex } from '../backends/sqlite/sqlite-dedup-index.js';
+import { storeBaseline, type Baseline } from '../crawler/baseline.js';
+import { queueBaselinePages } from './job-baseline.js';
 import { createJobPipeline } from './job-pipeline.js';
 import {
   canonicalSeeds,
@@ -41,6 +43,11 @@ export interface EmbeddedCrawlOptions {
   dataDir: string;
   log: Logger;
   clock?: Clock;
+  /**
+   * The page store of the crawl's baseline job (spec `baseline`: an incremental recrawl),
+   * open for as long as the crawl (the caller closes it after); absent: no baseline.
+   */
+  baseline?: PageStore;
 }
 
 /** The job id of a data dir's crawl, where a backend keys state by job (the dedup index). */
@@ -81,6 +88,12 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
     const parser = createParser(spec, filterSpec);
     closers.push(() => parser.close());
 
+    let baseline: Baseline | undefined;
+    if (options.baseline !== undefined) {
+      // Before the seeds: a crawl whose seeds are known has its baseline queued too.
+      await queueBaselinePages(spec, options.baseline, linkFilter, (links) => frontier.add(links));
+      baseline = storeBaseline(options.baseline, spec.storeBody, log);
+    }
     const newSeeds = await frontier.add(
       seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })),
     );
@@ -101,6 +114,7 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
       clock,
       log,
       ...(pipeline === undefined ? {} : { pipeline }),
+      ...(baseline === undefined ? {} : { baseline }),
     });
     return { crawler, frontier, store, newSeeds, close: closeAll };
   } catch (err) {

@@ -42,6 +42,16 @@ export function seedOrigins(seeds: CanonicalUrl[]): string[] {
   return [...new Set(seeds.map((s) => `${s.protocol}//${s.host}`))];
 }
 
+/** The link filter of a distributed job: scope from its seeds' hosts. */
+export function jobLinkFilter(spec: CrawlSpec, seeds: CanonicalUrl[]): LinkFilterSpec {
+  return {
+    scope: spec.scope,
+    seedHosts: [...new Set(seeds.map((s) => s.host))],
+    include: spec.include,
+    exclude: spec.exclude,
+  };
+}
+
 export function frontierSettings(spec: CrawlSpec): FrontierSettings {
   return {
     delayMs: spec.delayMs,

@@ -15,6 +15,9 @@ import type { RedisClient } from '../backends/redis/redis-connection.js';
 import { redisFrontier } from '../backends/redis/redis-frontier.js';
 import type { RedisJobInfo } from '../backends/redis/redis-jobs.js';
 import { redisDedupIndex } from '../backends/redis/redis-dedup-index.js';
+import type pg from 'pg';
+import { storeBaseline } from '../crawler/baseline.js';
+import { createPostgresPageStore } from '../backends/postgres/postgres-page-store.js';
 import { createJobPipeline } from './job-pipeline.js';
 import {
   canonicalSeeds,
@@ -22,6 +25,7 @@ import {
   createFetcher,
   createParser,
   frontierSettings,
+  jobLinkFilter,
 } from './job-parts.js';
 
 /**
@@ -40,6 +44,8 @@ export interface JobRunnerOptions {
   concurrency: number;
   log: Logger;
   metrics?: TrawlMetrics;
+  /** Where the job's baseline (spec `baseline`) is read from: the results database. */
+  pool: pg.Pool;
 }
 
 export class JobRunner {
@@ -58,12 +64,7 @@ export class JobRunner {
     const spec = parseCrawlSpec(options.info.spec as CrawlSpecInput);
     this.spec = spec;
     const seeds = canonicalSeeds(spec.seeds, spec.sortQuery);
-    const filterSpec: LinkFilterSpec = {
-      scope: spec.scope,
-      seedHosts: [...new Set(seeds.map((s) => s.host))],
-      include: spec.include,
-      exclude: spec.exclude,
-    };
+    const filterSpec: LinkFilterSpec = jobLinkFilter(spec, seeds);
     this.frontier = redisFrontier({
       redis: options.redis,
       jobId: options.jobId,
@@ -102,6 +103,15 @@ export class JobRunner {
         log: options.log.child({ job: options.jobId }),
         metrics: options.metrics,
         ...(pipeline === undefined ? {} : { pipeline }),
+        ...(spec.baseline === null
+          ? {}
+          : {
+              baseline: storeBaseline(
+                createPostgresPageStore(options.pool, spec.baseline.jobId),
+                spec.storeBody,
+                options.log.child({ job: options.jobId }),
+              ),
+            }),
       },
     );
   }

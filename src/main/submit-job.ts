@@ -5,7 +5,11 @@
 import type { CrawlSpec } from '../config/crawl-spec.js';
 import type { RedisClient } from '../backends/redis/redis-connection.js';
 import { submitRedisJob } from '../backends/redis/redis-jobs.js';
-import { canonicalSeeds, frontierSettings, seedOrigins } from './job-parts.js';
+import type { DiscoveredLink } from '../core/types.js';
+import { createLinkFilter } from '../core/url/link-filter.js';
+import type { PageStore } from '../storage/page-store.js';
+import { queueBaselinePages } from './job-baseline.js';
+import { canonicalSeeds, frontierSettings, jobLinkFilter, seedOrigins } from './job-parts.js';
 
 export interface SubmitCrawlJobOptions {
   redis: RedisClient;
@@ -13,12 +17,14 @@ export interface SubmitCrawlJobOptions {
   prefix: string;
   spec: CrawlSpec;
   maxStreamLength: number;
+  /** The pages of the spec's baseline job (an incremental recrawl), queued with the seeds. */
+  baseline?: PageStore;
 }
 
 export function submitCrawlJob(
   options: SubmitCrawlJobOptions,
 ): Promise<{ created: boolean; newSeeds: number }> {
-  const { spec } = options;
+  const { spec, baseline } = options;
   const seeds = canonicalSeeds(spec.seeds, spec.sortQuery);
   return submitRedisJob({
     redis: options.redis,
@@ -29,6 +35,12 @@ export function submitCrawlJob(
     seeds: seeds.map((s) => ({ url: s.href, host: s.host, depth: 0, priority: 0 })),
     sitemapOrigins: spec.sitemaps ? seedOrigins(seeds) : [],
     maxStreamLength: options.maxStreamLength,
+    ...(baseline === undefined
+      ? {}
+      : {
+          queueMore: (add: (links: DiscoveredLink[]) => Promise<number>) =>
+            queueBaselinePages(spec, baseline, createLinkFilter(jobLinkFilter(spec, seeds)), add),
+        }),
     dedup:
       spec.dedup === 'bloom'
         ? { mode: 'bloom', capacity: spec.bloomCapacity, fpr: spec.bloomFpr }

@@ -199,6 +199,7 @@ export class WorkerRuntime {
           concurrency: 1,
           log,
           metrics: this.options.metrics,
+          pool: this.options.pool,
         });
       } catch (err) {
         log.error({ err, job: jobId }, 'cannot serve job: its spec is invalid');

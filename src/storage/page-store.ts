@@ -7,7 +7,7 @@
  * script, and result writers move it into PostgreSQL through a PageSink). Pages are
  * upserted by (job, url), so a page refetched after a crash replaces its earlier row.
  */
-import type { PageRecord } from '../core/types.js';
+import { PAGE_CHANGES, type PageChange, type PageRecord } from '../core/types.js';
 
 export interface ScanOptions {
   /** Rows fetched per round trip. @default 1000 */
@@ -30,6 +30,8 @@ export interface PageQuery {
   urlPrefix?: string;
   /** Only pages fetched at or after this time, epoch ms. */
   changedSince?: number;
+  /** Only pages an incremental recrawl labelled so (`fields.change`). */
+  change?: PageChange;
   /** Include each page's body (when the crawl stored bodies). @default false */
   withBody?: boolean;
 }
@@ -52,9 +54,21 @@ export interface PageStore {
   queryPages(query: PageQuery): Promise<PageQueryResult>;
   /** Failed pages per error code, most frequent first. */
   countErrors(): Promise<{ code: string; count: number }[]>;
+  /** Pages per `fields.change` label (an incremental recrawl's); every label present, 0 when none. */
+  countChanges(): Promise<Record<PageChange, number>>;
+  /**
+   * The stored pages among `urls` (canonical URLs as requested), in no particular order;
+   * URLs the job has no page for are left out. At most 1,000 URLs per call.
+   */
+  getPages(urls: readonly string[], options?: { withBody?: boolean }): Promise<PageRecord[]>;
   /** Every stored page of the job, in the order first stored, read in batches. */
   scanPages(options?: ScanOptions): AsyncIterable<PageRecord>;
   close(): Promise<void>;
+}
+
+/** Change counts of a job with none (every label at 0). */
+export function noChanges(): Record<PageChange, number> {
+  return Object.fromEntries(PAGE_CHANGES.map((c) => [c, 0])) as Record<PageChange, number>;
 }
 
 /** The batch write path of a backend that is fed from a queue (PostgreSQL). */

@@ -8,15 +8,26 @@
 import { z } from 'zod';
 
 /**
- * The events a client can subscribe to. Lifecycle events fire once per job; page events
- * fire once per stored page that matches the event (see PAGE_EVENTS). A schedule's
- * `page.changed` joins PAGE_EVENTS with its own filter.
+ * The events a job's webhook sends unless told otherwise, and the events of the
+ * Firecrawl-compatible routes (Firecrawl's own four).
  */
-export const WEBHOOK_EVENTS = ['started', 'page', 'completed', 'failed'] as const;
+export const DEFAULT_WEBHOOK_EVENTS = ['started', 'page', 'completed', 'failed'] as const;
+
+/**
+ * The events a client can subscribe to. Lifecycle events fire once per job; page events
+ * fire once per stored page that matches the event (see PAGE_EVENTS): `page` for every
+ * page, `page.changed` for the pages an incremental recrawl found changed.
+ */
+export const WEBHOOK_EVENTS = [...DEFAULT_WEBHOOK_EVENTS, 'page.changed'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** Events that fire per stored page. */
-export const PAGE_EVENTS: readonly WebhookEvent[] = ['page'];
+export const PAGE_EVENTS: readonly WebhookEvent[] = ['page', 'page.changed'];
+
+/** Whether page event `event` fires for `change` (the page's `fields.change`). */
+export function pageEventMatches(event: WebhookEvent, change: unknown): boolean {
+  return event !== 'page.changed' || change === 'changed';
+}
 
 /** Which payload shape and signature headers: Trawl's own, or Firecrawl's v2 shape. */
 export type WebhookFlavor = 'trawl' | 'firecrawl';
@@ -111,8 +122,10 @@ export const webhookInput = z
     events: z
       .array(z.enum(WEBHOOK_EVENTS))
       .min(1)
-      .default([...WEBHOOK_EVENTS])
-      .describe('Events to send (default: all four)'),
+      .default([...DEFAULT_WEBHOOK_EVENTS])
+      .describe(
+        'Events to send (default: started, page, completed, failed; page.changed: only the pages an incremental recrawl found changed)',
+      ),
   })
   .strict()
   .describe('Signed POSTs of job events (docs/webhooks.md)');
@@ -123,7 +136,7 @@ const storedSpec = z.object({
   url: z.string().min(1),
   headers: z.record(z.string(), z.string()).default({}),
   metadata: z.record(z.string(), z.unknown()).default({}),
-  events: z.array(z.string()).default([...WEBHOOK_EVENTS]),
+  events: z.array(z.string()).default([...DEFAULT_WEBHOOK_EVENTS]),
   flavor: z.enum(['trawl', 'firecrawl']).default('trawl'),
   keyId: z.string().nullable().default(null),
 });

@@ -262,5 +262,54 @@ export function pageStoreContract(
         ]);
         await assert.rejects(store.queryPages({ limit: 1, after: 'x; DROP TABLE' }), RangeError);
       }));
+
+    test('getPages finds stored pages by url (bodies on request); change labels filter and count', () =>
+      withHarness(async ({ write, store }) => {
+        assert.deepEqual(await store.getPages([]), []);
+        assert.deepEqual(await store.countChanges(), { new: 0, changed: 0, unchanged: 0, gone: 0 });
+        const labelled = (url: string, change: string | null) =>
+          makePage(url, change === null ? {} : { fields: { change, markdown: '# x' } });
+        await write([
+          labelled('https://a.test/1', 'new'),
+          labelled('https://a.test/2', 'changed'),
+          labelled('https://a.test/3', 'unchanged'),
+          labelled('https://a.test/4', 'unchanged'),
+          makeFailedPage('https://a.test/5', { status: 404, fields: { change: 'gone' } }),
+          labelled('https://a.test/6', null),
+          // Quotes and a percent sign: the URLs are data, not SQL.
+          labelled("https://a.test/o'neil%", 'changed'),
+        ]);
+        const found = await store.getPages([
+          'https://a.test/2',
+          'https://a.test/404',
+          'https://a.test/5',
+          "https://a.test/o'neil%",
+        ]);
+        assert.deepEqual(found.map((p) => p.url).sort(), [
+          'https://a.test/2',
+          'https://a.test/5',
+          "https://a.test/o'neil%",
+        ]);
+        const two = found.find((p) => p.url === 'https://a.test/2')!;
+        assert.deepEqual(two, { ...makePage('https://a.test/2'), fields: two.fields!, body: null });
+        assert.equal(two.fields!.change, 'changed');
+        const [withBody] = await store.getPages(['https://a.test/2'], { withBody: true });
+        assert.deepEqual(withBody!.body, makePage('https://a.test/2').body);
+        const many = Array.from({ length: 1_000 }, (_, i) => `https://a.test/${i}`);
+        assert.equal((await store.getPages(many)).length, 6);
+        await assert.rejects(store.getPages([...many, 'https://a.test/x']), RangeError);
+
+        assert.deepEqual(await store.countChanges(), { new: 1, changed: 2, unchanged: 2, gone: 1 });
+        const unchanged = await store.queryPages({ limit: 10, change: 'unchanged' });
+        assert.deepEqual(
+          unchanged.pages.map((p) => p.url),
+          ['https://a.test/3', 'https://a.test/4'],
+        );
+        const gone = await store.queryPages({ limit: 10, change: 'gone', outcome: 'error' });
+        assert.deepEqual(
+          gone.pages.map((p) => p.url),
+          ['https://a.test/5'],
+        );
+      }));
   });
 }

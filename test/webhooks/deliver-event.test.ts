@@ -46,7 +46,7 @@ test('a stored webhook is read defensively: unknown events dropped, malformed on
   assert.equal(readWebhookSpec({}), null);
   assert.equal(readWebhookSpec({ webhook: { headers: {} } }), null);
   const spec = readWebhookSpec({
-    webhook: { url: 'https://example.com/h', events: ['page', 'page.changed', 'completed'] },
+    webhook: { url: 'https://example.com/h', events: ['page', 'page.deleted', 'completed'] },
   });
   assert.deepEqual(spec, {
     url: 'https://example.com/h',
@@ -56,6 +56,13 @@ test('a stored webhook is read defensively: unknown events dropped, malformed on
     flavor: 'trawl',
     keyId: null,
   });
+  const changed = readWebhookSpec({
+    webhook: { url: 'https://example.com/h', events: ['page.changed'] },
+  });
+  assert.deepEqual(changed?.events, ['page.changed']);
+  // No events stored: the default four, not page.changed.
+  const defaults = readWebhookSpec({ webhook: { url: 'https://example.com/h' } });
+  assert.deepEqual(defaults?.events, ['started', 'page', 'completed', 'failed']);
 });
 
 function memoryLog(): DeliveryLog & { rows: DeliveryAttempt[] } {

@@ -1,11 +1,12 @@
 /** The PostgreSQL page store, read side: one job's rows of crawled_data as PageRecords. */
 import type pg from 'pg';
-import type { PageRecord } from '../../core/types.js';
-import type {
-  PageQuery,
-  PageQueryResult,
-  PageStore,
-  ScanOptions,
+import type { PageChange, PageRecord } from '../../core/types.js';
+import {
+  noChanges,
+  type PageQuery,
+  type PageQueryResult,
+  type PageStore,
+  type ScanOptions,
 } from '../../storage/page-store.js';
 import { pageFromRow, type PageRow } from '../../storage/page-row.js';
 
@@ -18,6 +19,9 @@ const COLUMNS = `id::text AS id_text, url, final_url, status, title, depth, cont
   (extract(epoch FROM crawled_at) * 1000)::float8 AS fetched_at, error, error_message,
   attempts, etag, last_modified, content_hash, content_length::float8 AS content_length,
   charset, canonical_url, link_count, duration_ms, headers, fields`;
+
+/** Most URLs one getPages call takes. */
+const MAX_GET_PAGES = 1_000;
 
 /**
  * The pages of job `jobId` in `pool`'s schema (tables made by migratePostgres).
@@ -74,6 +78,7 @@ export function createPostgresPageStore(pool: pg.Pool, jobId: string): PageStore
       if (query.changedSince !== undefined) {
         where.push(`crawled_at >= to_timestamp(${param(query.changedSince / 1000)})`);
       }
+      if (query.change !== undefined) where.push(`fields->>'change' = ${param(query.change)}`);
       const text = `SELECT ${COLUMNS}${query.withBody === true ? ', content' : ''}
         FROM crawled_data WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${param(query.limit)}`;
       const { rows } = await pool.query<Row>(text, params);
@@ -87,6 +92,33 @@ export function createPostgresPageStore(pool: pg.Pool, jobId: string): PageStore
         [jobId],
       );
       return rows.map((r) => ({ code: r.code, count: Number(r.count) }));
+    },
+
+    async countChanges(): Promise<Record<PageChange, number>> {
+      const counts = noChanges();
+      const { rows } = await pool.query<{ change: string; n: string }>(
+        `SELECT fields->>'change' AS change, count(*) AS n FROM crawled_data
+         WHERE task_id = $1 AND fields->>'change' IS NOT NULL GROUP BY 1`,
+        [jobId],
+      );
+      for (const row of rows) {
+        if (row.change in counts) counts[row.change as PageChange] = Number(row.n);
+      }
+      return counts;
+    },
+
+    async getPages(urls, options = {}): Promise<PageRecord[]> {
+      if (urls.length === 0) return [];
+      if (urls.length > MAX_GET_PAGES) {
+        throw new RangeError(`getPages takes at most ${MAX_GET_PAGES} URLs, got ${urls.length}`);
+      }
+      // The (task_id, url) unique index answers each URL of the array.
+      const { rows } = await pool.query<Row>(
+        `SELECT ${COLUMNS}${options.withBody === true ? ', content' : ''}
+         FROM crawled_data WHERE task_id = $1 AND url = ANY($2::text[])`,
+        [jobId, urls],
+      );
+      return rows.map(fromRow);
     },
 
     async close(): Promise<void> {

@@ -31,6 +31,11 @@ export interface SubmitRedisJobOptions {
   sitemapOrigins: string[];
   dedup?: DedupSettings;
   maxStreamLength?: number;
+  /**
+   * Queues more of the job's start (an incremental recrawl's baseline pages) through the
+   * frontier's add, before the seeds and before any worker can see the job.
+   */
+  queueMore?: (add: (links: DiscoveredLink[]) => Promise<number>) => Promise<unknown>;
 }
 
 /** Creates (or resumes) a job and queues its seeds; workers pick it up from the registry. */
@@ -47,6 +52,7 @@ export async function submitRedisJob(
     if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
   }
   const frontier = redisFrontier(options);
+  if (options.queueMore !== undefined) await options.queueMore((links) => frontier.add(links));
   const newSeeds = await frontier.add(options.seeds);
   await frontier.addSitemapSources(options.sitemapOrigins);
   await redis.sadd(globalKeys(prefix).jobs, jobId);

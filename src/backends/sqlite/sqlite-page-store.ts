@@ -3,8 +3,13 @@
  * written by the SQLite frontier's commit, inside its transaction (see upsertPage);
  * this module also serves the read side.
  */
-import type { PageRecord } from '../../core/types.js';
-import type { PageQuery, PageQueryResult, PageStore } from '../../storage/page-store.js';
+import type { PageChange, PageRecord } from '../../core/types.js';
+import {
+  noChanges,
+  type PageQuery,
+  type PageQueryResult,
+  type PageStore,
+} from '../../storage/page-store.js';
 import { pageFromRow, type PageRow } from '../../storage/page-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
@@ -32,6 +37,12 @@ const COLUMNS = [
   'body',
 ] as const;
 
+/** A page's incremental-recrawl label (PageRecord.fields.change). */
+const CHANGE = "json_extract(fields, '$.change')";
+
+/** Most URLs one getPages call takes. */
+const MAX_GET_PAGES = 1_000;
+
 /**
  * The statement that upserts one page by url; run it inside a transaction of the
  * database's write batcher (the frontier's commit does).
@@ -50,6 +61,9 @@ export function pageUpserter(database: SqliteDatabase): (page: PageRecord) => vo
 export function createSqlitePageStore(database: SqliteDatabase): PageStore {
   const { db, writer } = database;
   const count = db.prepare('SELECT count(*) FROM pages').pluck();
+  const countChanges = db.prepare(
+    `SELECT ${CHANGE} AS change, count(*) AS n FROM pages WHERE ${CHANGE} IS NOT NULL GROUP BY 1`,
+  );
   const countErrors = db.prepare(
     `SELECT error AS code, count(*) AS count FROM pages WHERE error IS NOT NULL
      GROUP BY error ORDER BY count DESC, error`,
@@ -92,6 +106,10 @@ export function createSqlitePageStore(database: SqliteDatabase): PageStore {
         where.push('fetched_at >= ?');
         params.push(query.changedSince);
       }
+      if (query.change !== undefined) {
+        where.push(`${CHANGE} = ?`);
+        params.push(query.change);
+      }
       params.push(query.limit);
       const rows = db
         .prepare(`SELECT id, ${cols} FROM pages WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
@@ -102,6 +120,27 @@ export function createSqlitePageStore(database: SqliteDatabase): PageStore {
 
     async countErrors(): Promise<{ code: string; count: number }[]> {
       return countErrors.all() as { code: string; count: number }[];
+    },
+
+    async countChanges(): Promise<Record<PageChange, number>> {
+      const counts = noChanges();
+      for (const row of countChanges.all() as { change: string; n: number }[]) {
+        if (row.change in counts) counts[row.change as PageChange] = row.n;
+      }
+      return counts;
+    },
+
+    async getPages(urls, options = {}): Promise<PageRecord[]> {
+      if (urls.length === 0) return [];
+      if (urls.length > MAX_GET_PAGES) {
+        throw new RangeError(`getPages takes at most ${MAX_GET_PAGES} URLs, got ${urls.length}`);
+      }
+      const cols = COLUMNS.filter((c) => c !== 'body' || options.withBody).join(', ');
+      // json_each: one statement for any number of URLs (no placeholder list to build).
+      const rows = db
+        .prepare(`SELECT id, ${cols} FROM pages WHERE url IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(urls)) as Row[];
+      return rows.map(fromRow);
     },
 
     async close(): Promise<void> {

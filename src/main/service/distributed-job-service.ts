@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { CrawlSpec } from '../../config/crawl-spec.js';
+import type { PageChange } from '../../core/types.js';
 import {
   JobNotFoundError,
   JobStateError,
@@ -75,6 +76,9 @@ export class DistributedJobService implements JobService {
         prefix: this.options.prefix,
         spec: input.spec,
         maxStreamLength: this.options.maxStreamLength,
+        ...(input.spec.baseline === null
+          ? {}
+          : { baseline: createPostgresPageStore(this.options.pool, input.spec.baseline.jobId) }),
       });
     } catch (err) {
       // The row says what a client may read; Redis's own message (scripts, hashes) is not that.
@@ -164,6 +168,11 @@ export class DistributedJobService implements JobService {
   async errorCounts(id: string): Promise<{ code: string; count: number }[]> {
     await this.mustGetRecord(id);
     return createPostgresPageStore(this.options.pool, id).countErrors();
+  }
+
+  async changeCounts(id: string): Promise<Record<PageChange, number>> {
+    await this.mustGetRecord(id);
+    return createPostgresPageStore(this.options.pool, id).countChanges();
   }
 
   readiness(): { name: string; check(signal: AbortSignal): Promise<unknown> }[] {

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { PageChange } from '../../core/types.js';
 import { parseCrawlSpec } from '../../config/parse-spec.js';
 import type { CrawlSpec, CrawlSpecInput } from '../../config/crawl-spec.js';
 import {
@@ -29,7 +30,7 @@ import {
   type ListJobsQuery,
 } from '../../jobs/job-service.js';
 import type { JobRecord, JobRegistry } from '../../jobs/job-registry.js';
-import type { PageStore } from '../../storage/page-store.js';
+import { noChanges, type PageStore } from '../../storage/page-store.js';
 import { DATABASE_FILE, openSqliteDatabase } from '../../backends/sqlite/sqlite-database.js';
 import { createSqlitePageStore } from '../../backends/sqlite/sqlite-page-store.js';
 import {
@@ -53,6 +54,8 @@ type StopReason = 'pause' | 'cancel' | 'shutdown';
 
 interface ActiveJob {
   crawl: EmbeddedCrawl;
+  /** Lets go of the baseline job's reader (an incremental recrawl); a no-op otherwise. */
+  releaseBaseline: () => void;
   startedAt: number;
   done: Promise<void>;
   stopReason: StopReason | null;
@@ -62,6 +65,8 @@ interface Reader {
   store: PageStore;
   close(): Promise<void>;
   timer: NodeJS.Timeout;
+  /** Recrawls reading this job as their baseline: the reader stays open while any does. */
+  pins: number;
 }
 
 export class EmbeddedJobService implements JobService {
@@ -165,6 +170,12 @@ export class EmbeddedJobService implements JobService {
     return (await this.storeOf(id)?.countErrors()) ?? [];
   }
 
+  async changeCounts(id: string): Promise<Record<PageChange, number>> {
+    await this.mustGetRecord(id);
+    const store = this.storeOf(id);
+    return store === null ? noChanges() : store.countChanges();
+  }
+
   readiness(): { name: string; check(signal: AbortSignal): Promise<unknown> }[] {
     return [
       {
@@ -255,10 +266,23 @@ export class EmbeddedJobService implements JobService {
     const log = this.options.log.child({ job: id });
     await this.closeReader(id);
     let crawl: EmbeddedCrawl;
+    let releaseBaseline = (): void => undefined;
     try {
       const spec = parseCrawlSpec(record.spec as CrawlSpecInput);
-      crawl = await openEmbeddedCrawl({ spec, dataDir: this.jobDir(id), log });
+      let baseline: PageStore | undefined;
+      if (spec.baseline !== null) {
+        const pinned = await this.pinBaseline(spec.baseline.jobId);
+        baseline = pinned.store;
+        releaseBaseline = pinned.release;
+      }
+      crawl = await openEmbeddedCrawl({
+        spec,
+        dataDir: this.jobDir(id),
+        log,
+        ...(baseline === undefined ? {} : { baseline }),
+      });
     } catch (err) {
+      releaseBaseline();
       log.error({ err }, 'job could not start');
       await this.registry.update(id, {
         state: 'failed',
@@ -270,10 +294,17 @@ export class EmbeddedJobService implements JobService {
     const startedAt = Date.now();
     if (!(await this.registry.update(id, { state: 'running' }, ['queued']))) {
       await crawl.close(); // paused or cancelled while opening
+      releaseBaseline();
       return;
     }
     if (record.startedAt === null) await this.registry.update(id, { startedAt });
-    const job: ActiveJob = { crawl, startedAt, stopReason: null, done: Promise.resolve() };
+    const job: ActiveJob = {
+      crawl,
+      releaseBaseline,
+      startedAt,
+      stopReason: null,
+      done: Promise.resolve(),
+    };
     this.active.set(id, job);
     log.info('job started');
     job.done = crawl.crawler.run().then(
@@ -293,6 +324,7 @@ export class EmbeddedJobService implements JobService {
       log.warn({ err }, 'could not read the final counts');
     }
     await job.crawl.close().catch((err: unknown) => log.warn({ err }, 'close failed'));
+    job.releaseBaseline();
     this.active.delete(id);
     const now = Date.now();
     let state: JobState;
@@ -333,6 +365,29 @@ export class EmbeddedJobService implements JobService {
     await job.done;
   }
 
+  /**
+   * The page store of a recrawl's baseline job, held open until released. It must be a
+   * job of this service whose database exists (an id, never any path).
+   */
+  private async pinBaseline(id: string): Promise<{ store: PageStore; release: () => void }> {
+    const record = await this.registry.get(id);
+    const store = record === null ? null : this.storeOf(id);
+    if (store === null) throw new Error(`baseline job ${id} not found (or it stored nothing)`);
+    const reader = this.readers.get(id);
+    if (reader === undefined) return { store, release: () => undefined }; // running: its own store
+    reader.pins++;
+    let released = false;
+    return {
+      store,
+      release: () => {
+        if (released) return;
+        released = true;
+        reader.pins--;
+        reader.timer.refresh();
+      },
+    };
+  }
+
   /** The page store of a job that is running, or else its database opened for reading. */
   private storeOf(id: string): PageStore | null {
     const active = this.active.get(id);
@@ -351,6 +406,7 @@ export class EmbeddedJobService implements JobService {
     this.readers.set(id, {
       store,
       timer,
+      pins: 0,
       close: async () => {
         await store.close();
         await database.close();
@@ -362,6 +418,8 @@ export class EmbeddedJobService implements JobService {
   private async closeReader(id: string): Promise<void> {
     const reader = this.readers.get(id);
     if (reader === undefined) return;
+    // A recrawl reads it as its baseline: closed once released and idle (or at shutdown).
+    if (reader.pins > 0 && !this.closed) return;
     this.readers.delete(id);
     clearTimeout(reader.timer);
     await reader.close();

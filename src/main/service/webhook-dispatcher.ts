@@ -24,6 +24,7 @@ import { wireEvent } from '../../webhooks/webhook-payload.js';
 import { webhookRequest } from '../../webhooks/webhook-request.js';
 import {
   PAGE_EVENTS,
+  pageEventMatches,
   readWebhookSpec,
   type WebhookEvent,
   type WebhookSpec,
@@ -257,9 +258,10 @@ export class WebhookDispatcher {
         ...(p.pagePosition === null ? {} : { after: p.pagePosition }),
       });
       for (let i = p.pageOffset; i < pages.length; i++) {
-        // 'page' fires for every stored page; a later page event (page.changed) would
-        // test the page here.
-        for (const event of events) await send(event, pages[i]!);
+        const page = pages[i]!;
+        for (const event of events) {
+          if (pageEventMatches(event, page.fields?.change)) await send(event, page);
+        }
         p.pageOffset = i + 1;
         await save();
       }

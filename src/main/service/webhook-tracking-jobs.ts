@@ -23,6 +23,7 @@ export function webhookTrackingJobs(jobs: JobService, dispatcher: WebhookDispatc
     cancel: (id) => jobs.cancel(id),
     results: (id, query) => jobs.results(id, query),
     errorCounts: (id) => jobs.errorCounts(id),
+    changeCounts: (id) => jobs.changeCounts(id),
     readiness: () => jobs.readiness(),
     close: () => jobs.close(),
   };

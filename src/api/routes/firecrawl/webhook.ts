@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import {
   headerProblem,
   MAX_METADATA_BYTES,
-  WEBHOOK_EVENTS,
+  DEFAULT_WEBHOOK_EVENTS,
   type WebhookEvent,
   type WebhookSpec,
 } from '../../../webhooks/webhook-spec.js';
@@ -42,13 +42,13 @@ export function firecrawlWebhook(
     throw new ApiError('invalid_request', `${at}: expected an http(s) URL`, { field: at });
   }
   const events: WebhookEvent[] = [];
-  (o.events ?? WEBHOOK_EVENTS).forEach((raw, i) => {
+  (o.events ?? DEFAULT_WEBHOOK_EVENTS).forEach((raw, i) => {
     const name = raw.replace(/^(crawl|batch_scrape)\./, '');
-    if (!(WEBHOOK_EVENTS as readonly string[]).includes(name)) {
+    if (!(DEFAULT_WEBHOOK_EVENTS as readonly string[]).includes(name)) {
       const at = `${field}.events.${i}`;
       throw new ApiError(
         'invalid_request',
-        `${at}: unknown event ${JSON.stringify(raw)} (expected ${WEBHOOK_EVENTS.join(', ')})`,
+        `${at}: unknown event ${JSON.stringify(raw)} (expected ${DEFAULT_WEBHOOK_EVENTS.join(', ')})`,
         { field: at },
       );
     }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ApiError } from '../../api-error.js';
 import type { AppDeps } from '../../app-deps.js';
+import { checkBaseline } from '../../check-baseline.js';
 import { clientSpec } from '../../client-spec.js';
 import { clientWebhook } from '../../webhook-meta.js';
 import { decodeCursor, encodeCursor } from '../../cursor.js';
@@ -37,6 +38,7 @@ export function jobRoutes(app: FastifyInstance, deps: AppDeps): void {
       const { webhook, ...input } = request.body;
       const spec = clientSpec(input as Record<string, unknown>, deps.targets, deps.settings);
       await deps.checkSpec(spec);
+      await checkBaseline(deps.jobs, spec, 'body.baseline.jobId');
       const meta: Record<string, unknown> = {};
       if (webhook !== undefined) {
         meta.webhook = clientWebhook(webhook, request, deps, {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { crawlSpecSchema } from '../../../config/crawl-spec.js';
 import { JOB_STATES } from '../../../jobs/job-service.js';
 import { webhookInput } from '../../../webhooks/webhook-spec.js';
+import { PAGE_CHANGES } from '../../../core/types.js';
 
 /** A job's spec as a client sends it: the crawl spec without what only the service sets. */
 export const jobSpecBody = crawlSpecSchema.omit({ addressGuard: true }).strict();
@@ -67,6 +68,10 @@ const resultFilters = {
     .optional()
     .describe('Only pages fetched at or after this time (ISO 8601 or epoch ms)')
     .refine((s) => s === undefined || parseTime(s) !== null, 'expected ISO 8601 or epoch ms'),
+  change: z
+    .enum(PAGE_CHANGES)
+    .optional()
+    .describe("Only pages an incremental recrawl labelled so (the record's `change`)"),
   fields: z
     .string()
     .optional()
@@ -98,6 +103,16 @@ export const resultsPage = z.object({
     .string()
     .nullable()
     .describe('Where this page ended: poll with it for pages stored later (running jobs)'),
+});
+
+export const changeSummary = z.object({
+  baseline: z
+    .string()
+    .nullable()
+    .describe('The job this one was compared against (spec `baseline.jobId`); null: none'),
+  data: z
+    .object(Object.fromEntries(PAGE_CHANGES.map((c) => [c, z.number().int()])))
+    .describe('Pages per change label: new, changed, unchanged, gone'),
 });
 
 export const errorSummary = z.object({

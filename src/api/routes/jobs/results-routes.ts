@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { PageChange } from '../../../core/types.js';
 import type { JobService } from '../../../jobs/job-service.js';
 import type { PageQuery } from '../../../storage/page-store.js';
 import { PAGE_FIELDS } from '../../../storage/export/write-export.js';
@@ -16,6 +17,7 @@ import { decodeCursor, encodeCursor } from '../../cursor.js';
 import { errorBody } from '../../error-schema.js';
 import { TRAWL_API_PREFIX } from './job-routes.js';
 import {
+  changeSummary,
   errorSummary,
   exportQuery,
   jobIdParams,
@@ -32,6 +34,7 @@ interface Filters {
   errorCode?: string | undefined;
   urlPrefix?: string | undefined;
   changedSince?: string | undefined;
+  change?: PageChange | undefined;
 }
 
 function pageQuery(filters: Filters, limit: number, after: string | undefined): PageQuery {
@@ -41,6 +44,7 @@ function pageQuery(filters: Filters, limit: number, after: string | undefined): 
   if (filters.errorCode !== undefined) q.errorCode = filters.errorCode;
   if (filters.urlPrefix !== undefined) q.urlPrefix = filters.urlPrefix;
   if (filters.changedSince !== undefined) q.changedSince = parseTime(filters.changedSince)!;
+  if (filters.change !== undefined) q.change = filters.change;
   return q;
 }
 
@@ -143,6 +147,25 @@ export function resultsRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request) => {
       const data = await deps.jobs.errorCounts(request.params.id);
       return { data, failed: data.reduce((n, e) => n + e.count, 0) };
+    },
+  );
+
+  r.get(
+    `${TRAWL_API_PREFIX}/jobs/:id/changes`,
+    {
+      schema: {
+        tags,
+        summary:
+          'What an incremental recrawl found against its baseline: pages new, changed, unchanged and gone (list them with results?change=)',
+        params: jobIdParams,
+        response: { 200: changeSummary, 404: errorBody },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const job = await deps.jobs.get(id);
+      if (job === null) throw new ApiError('job_not_found', `no job ${id}`);
+      return { baseline: job.spec.baseline?.jobId ?? null, data: await deps.jobs.changeCounts(id) };
     },
   );
 }

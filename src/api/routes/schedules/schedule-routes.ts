@@ -7,6 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError } from '../../api-error.js';
 import type { AppDeps } from '../../app-deps.js';
+import { checkBaseline } from '../../check-baseline.js';
 import { clientSpec } from '../../client-spec.js';
 import { decodeCursor, encodeCursor } from '../../cursor.js';
 import { errorBody } from '../../error-schema.js';
@@ -93,6 +94,7 @@ export function scheduleRoutes(app: FastifyInstance, deps: AppDeps): void {
         'body.spec',
       );
       await deps.checkSpec(spec);
+      await checkBaseline(deps.jobs, spec, 'body.spec.baseline.jobId');
       const meta: Record<string, unknown> = {};
       if (webhook !== undefined) {
         meta.webhook = clientWebhook(webhook, request, deps, {
