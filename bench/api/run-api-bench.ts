@@ -1,8 +1,12 @@
 /**
  * The service's speed (issue 14): requests/s and p50/p99 latency of job creation, status
- * reads and result pages (autocannon against `trawl serve` in a child process, so the
- * load generator and the server do not share an event loop), and the same crawl of the
+ * reads and result pages (the autocannon CLI in its own process against `trawl serve` in
+ * another, so the bench's own event loop is in neither), and the same crawl of the
  * synthetic site driven through the API and through the CLI (what the API costs).
+ *
+ * The load generator runs as the `autocannon` command, not through its programmatic API
+ * with a `requests` list from this process: that path capped every scenario at ~9,000
+ * requests/s here (it measured itself), where the command drives /health at ~35,000.
  *
  *   node dist/bench/api/run-api-bench.js [--seconds 10] [--connections 50] [--pages 5000]
  *     [--distributed]   (also: TRAWL_REDIS_URL/TRAWL_DATABASE_URL of a sandbox, with 1 worker)
@@ -11,16 +15,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon, { type RequestSpec } from 'autocannon';
 import { request } from 'undici';
 import { startSiteProcess } from '../lib/site-process.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 
 const { values: args } = parseArgs({
@@ -91,9 +96,44 @@ async function waitCompleted(base: string, id: string): Promise<void> {
   }
 }
 
-async function load(scenario: string, url: string, spec: RequestSpec): Promise<Row> {
-  await autocannon({ url, connections, duration: 1, requests: [spec] }); // warm-up
-  const r = await autocannon({ url, connections, duration: seconds, requests: [spec] });
+interface RequestSpec {
+  path: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+interface AutocannonResult {
+  requests: { total: number };
+  duration: number;
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+/** One run of the autocannon command (its own process), its JSON summary parsed. */
+async function autocannon(
+  base: string,
+  spec: RequestSpec,
+  duration: number,
+): Promise<AutocannonResult> {
+  const argv = [AUTOCANNON, '--json', '-c', String(connections), '-d', String(duration)];
+  if (spec.method !== undefined) argv.push('-m', spec.method);
+  for (const [k, v] of Object.entries(spec.headers ?? {})) argv.push('-H', `${k}=${v}`);
+  if (spec.body !== undefined) argv.push('-b', spec.body);
+  argv.push(base + spec.path);
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
+  return JSON.parse(out) as AutocannonResult;
+}
+
+async function load(scenario: string, base: string, spec: RequestSpec): Promise<Row> {
+  await autocannon(base, spec, 1); // warm-up
+  const r = await autocannon(base, spec, seconds);
   return {
     scenario,
     requestsPerSec: Math.round(r.requests.total / r.duration),

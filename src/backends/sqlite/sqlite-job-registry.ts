@@ -33,20 +33,51 @@ export function createSqliteJobRegistry(database: ServiceDatabase): JobRegistry 
   const get = db.prepare('SELECT * FROM jobs WHERE id = ?');
   const seqOf = db.prepare('SELECT seq FROM jobs WHERE id = ?').pluck();
 
+  // Group commit: the jobs created in one turn of the event loop (a burst of API requests)
+  // are inserted in one transaction, each caller answered once it is committed. One
+  // commit per job cost ~70 µs of the ~200 µs of a POST /api/submit-crawl. A failed insert
+  // (a constraint) fails its own caller only: SQLite undoes that statement, not the rest.
+  let pending: { job: JobRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  const insertAll = db.transaction((batch: typeof pending) => {
+    const failed = new Map<number, unknown>();
+    batch.forEach(({ job }, i) => {
+      try {
+        insert.run(
+          job.id,
+          job.kind,
+          job.state,
+          JSON.stringify(job.spec),
+          JSON.stringify(job.meta),
+          job.createdAt,
+          job.startedAt,
+          job.finishedAt,
+          job.counts === null ? null : JSON.stringify(job.counts),
+          job.error,
+        );
+      } catch (err) {
+        failed.set(i, err);
+      }
+    });
+    return failed;
+  });
+  const flush = (): void => {
+    const batch = pending;
+    pending = [];
+    let failed: Map<number, unknown>;
+    try {
+      failed = insertAll(batch);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => (failed.has(i) ? p.reject(failed.get(i)) : p.resolve()));
+  };
+
   return {
-    async insert(job: JobRecord): Promise<void> {
-      insert.run(
-        job.id,
-        job.kind,
-        job.state,
-        JSON.stringify(job.spec),
-        JSON.stringify(job.meta),
-        job.createdAt,
-        job.startedAt,
-        job.finishedAt,
-        job.counts === null ? null : JSON.stringify(job.counts),
-        job.error,
-      );
+    insert(job: JobRecord): Promise<void> {
+      return new Promise((resolve, reject) => {
+        if (pending.push({ job, resolve, reject }) === 1) setImmediate(flush);
+      });
     },
 
     async update(id: string, patch: JobPatch, ifState?: JobState[]): Promise<boolean> {

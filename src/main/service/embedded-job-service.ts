@@ -98,9 +98,8 @@ export class EmbeddedJobService implements JobService {
   }
 
   async create(input: CreateJobInput): Promise<JobInfo> {
-    const id = randomUUID();
-    await this.registry.insert({
-      id,
+    const record: JobRecord = {
+      id: randomUUID(),
       kind: input.kind ?? 'crawl',
       state: 'queued',
       spec: input.spec,
@@ -110,9 +109,11 @@ export class EmbeddedJobService implements JobService {
       finishedAt: null,
       counts: null,
       error: null,
-    });
+    };
+    await this.registry.insert(record);
     this.pump();
-    return this.mustGet(id);
+    // As created (queued): a job the pump starts meanwhile says so at its next read.
+    return this.info(record);
   }
 
   async get(id: string): Promise<JobInfo | null> {
@@ -160,19 +161,19 @@ export class EmbeddedJobService implements JobService {
 
   async results(id: string, query: JobResultsQuery): Promise<JobResults> {
     await this.mustGetRecord(id);
-    const store = this.storeOf(id);
+    const store = await this.readableStore(id);
     if (store === null) return { pages: [], last: null };
     return store.queryPages(query);
   }
 
   async errorCounts(id: string): Promise<{ code: string; count: number }[]> {
     await this.mustGetRecord(id);
-    return (await this.storeOf(id)?.countErrors()) ?? [];
+    return (await (await this.readableStore(id))?.countErrors()) ?? [];
   }
 
   async changeCounts(id: string): Promise<Record<PageChange, number>> {
     await this.mustGetRecord(id);
-    const store = this.storeOf(id);
+    const store = await this.readableStore(id);
     return store === null ? noChanges() : store.countChanges();
   }
 
@@ -386,6 +387,15 @@ export class EmbeddedJobService implements JobService {
         reader.timer.refresh();
       },
     };
+  }
+
+  /**
+   * storeOf, once the job is not being started: a job's crawl takes its database's lock
+   * while it opens, so a reader opened meanwhile would make the start fail (or itself).
+   */
+  private async readableStore(id: string): Promise<PageStore | null> {
+    while (this.starting.has(id)) await this.pumping;
+    return this.storeOf(id);
   }
 
   /** The page store of a job that is running, or else its database opened for reading. */
