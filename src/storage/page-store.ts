@@ -26,6 +26,8 @@ export interface PageQuery {
   outcome?: 'ok' | 'error';
   /** Only pages that failed with this error code. */
   errorCode?: string;
+  /** Only pages answered with this HTTP status (of the last response: a redirect's target's). */
+  status?: number;
   /** Only pages whose URL starts with this. */
   urlPrefix?: string;
   /** Only pages fetched at or after this time, epoch ms. */

@@ -223,6 +223,10 @@ for (const mode of SERVICE_MODES) {
       assert.equal((await get('/jobs/nope/changes')).status, 404);
       assert.deepEqual([...(await rows(second, '&change=changed')).keys()], ['/d']);
       assert.deepEqual([...(await rows(second, '&change=gone')).keys()], ['/old']);
+      assert.deepEqual(
+        [...(await rows(second, '&status=304')).keys()].sort(),
+        ['/', '/a', '/a/deep', '/b', '/x'].sort(),
+      );
       const bad = await get(`/jobs/${second}/results?change=different`);
       assert.equal(bad.status, 400);
       assert.match((bad.body.error as { field: string }).field, /change/);

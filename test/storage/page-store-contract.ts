@@ -203,7 +203,11 @@ export function pageStoreContract(
         );
         const failed = [
           makeFailedPage('https://a.test/blog/x', { fetchedAt: 2_000 }),
-          makeFailedPage('https://a.test/docs/y', { fetchedAt: 2_001, error: 'http_status' }),
+          makeFailedPage('https://a.test/docs/y', {
+            fetchedAt: 2_001,
+            error: 'http_status',
+            status: 404,
+          }),
         ];
         await write([...ok.slice(0, 4), failed[0]!, ...ok.slice(4), failed[1]!]);
         // Pages of 3, following `last`: every page exactly once, in stored order.
@@ -234,6 +238,11 @@ export function pageStoreContract(
         assert.deepEqual(
           errors.pages.map((p) => p.url),
           ['https://a.test/blog/x', 'https://a.test/docs/y'],
+        );
+        const notFound = await store.queryPages({ limit: 100, status: 404 });
+        assert.deepEqual(
+          notFound.pages.map((p) => p.url),
+          ['https://a.test/docs/y'],
         );
         const timeouts = await store.queryPages({ limit: 100, errorCode: 'timeout' });
         assert.deepEqual(

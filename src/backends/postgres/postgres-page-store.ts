@@ -74,6 +74,7 @@ export function createPostgresPageStore(pool: pg.Pool, jobId: string): PageStore
       if (query.outcome === 'ok') where.push('error IS NULL');
       if (query.outcome === 'error') where.push('error IS NOT NULL');
       if (query.errorCode !== undefined) where.push(`error = ${param(query.errorCode)}`);
+      if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
       if (query.urlPrefix !== undefined) where.push(`starts_with(url, ${param(query.urlPrefix)})`);
       if (query.changedSince !== undefined) {
         where.push(`crawled_at >= to_timestamp(${param(query.changedSince / 1000)})`);

@@ -98,6 +98,10 @@ export function createSqlitePageStore(database: SqliteDatabase): PageStore {
         where.push('error = ?');
         params.push(query.errorCode);
       }
+      if (query.status !== undefined) {
+        where.push('status = ?');
+        params.push(query.status);
+      }
       if (query.urlPrefix !== undefined) {
         where.push('substr(url, 1, ?) = ?');
         params.push(query.urlPrefix.length, query.urlPrefix);

@@ -62,6 +62,13 @@ export const jobList = z.object({
 const resultFilters = {
   outcome: z.enum(['ok', 'error']).optional().describe('ok: fetched; error: failed for good'),
   errorCode: z.string().min(1).max(64).optional(),
+  status: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(599)
+    .optional()
+    .describe('Only pages answered with this HTTP status (e.g. 404; 304 in a recrawl)'),
   urlPrefix: z.string().min(1).max(8_192).optional(),
   changedSince: z
     .string()

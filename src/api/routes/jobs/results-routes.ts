@@ -32,6 +32,7 @@ const EXPORT_BATCH = 500;
 interface Filters {
   outcome?: 'ok' | 'error' | undefined;
   errorCode?: string | undefined;
+  status?: number | undefined;
   urlPrefix?: string | undefined;
   changedSince?: string | undefined;
   change?: PageChange | undefined;
@@ -42,6 +43,7 @@ function pageQuery(filters: Filters, limit: number, after: string | undefined): 
   if (after !== undefined) q.after = after;
   if (filters.outcome !== undefined) q.outcome = filters.outcome;
   if (filters.errorCode !== undefined) q.errorCode = filters.errorCode;
+  if (filters.status !== undefined) q.status = filters.status;
   if (filters.urlPrefix !== undefined) q.urlPrefix = filters.urlPrefix;
   if (filters.changedSince !== undefined) q.changedSince = parseTime(filters.changedSince)!;
   if (filters.change !== undefined) q.change = filters.change;
