@@ -46,6 +46,8 @@ export interface DistributedJobServiceOptions {
 export class DistributedJobService implements JobService {
   readonly mode = 'distributed' as const;
   private readonly registry: JobRegistry;
+  /** Status reads under way, by job id (see get). */
+  private readonly reading = new Map<string, Promise<JobInfo | null>>();
 
   constructor(private readonly options: DistributedJobServiceOptions) {
     this.registry = createPostgresJobRegistry(options.pool);
@@ -89,9 +91,28 @@ export class DistributedJobService implements JobService {
     return this.mustGet(id);
   }
 
-  async get(id: string): Promise<JobInfo | null> {
-    const record = await this.registry.get(id);
-    return record === null ? null : this.info(record);
+  /**
+   * Status reads of a job that arrive while one is under way share it (clients polling one
+   * job cost one registry row and one Redis status per round, not one each). A change this
+   * process makes drops the shared read (mustGet), so a read after it never joins one that
+   * began before it.
+   */
+  get(id: string): Promise<JobInfo | null> {
+    let read = this.reading.get(id);
+    if (read === undefined) {
+      read = this.registry.get(id).then((record) => (record === null ? null : this.info(record)));
+      const shared = read;
+      this.reading.set(id, shared);
+      void shared.then(
+        () => this.settled(id, shared),
+        () => this.settled(id, shared),
+      );
+    }
+    return read;
+  }
+
+  private settled(id: string, read: Promise<JobInfo | null>): void {
+    if (this.reading.get(id) === read) this.reading.delete(id);
   }
 
   async list(query: ListJobsQuery): Promise<JobInfo[]> {
@@ -212,6 +233,7 @@ export class DistributedJobService implements JobService {
   }
 
   private async mustGet(id: string): Promise<JobInfo> {
+    this.reading.delete(id);
     return this.info(await this.mustGetRecord(id));
   }
 
