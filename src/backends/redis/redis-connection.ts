@@ -65,6 +65,10 @@ export function connectRedis(url: string, options: ConnectRedisOptions = {}): Re
     client = new Redis(url, { ...CLIENT_OPTIONS, connectionName });
   }
   client.on('error', (err: Error) => options.onError?.(err));
+  // Every job a worker serves listens for 'ready' (its parser must hand back links after
+  // Redis restarts; JobRunner removes its listener when it closes): as many listeners as
+  // jobs in flight is the design, not a leak, and past 10 Node warned on every worker.
+  client.setMaxListeners(0);
   defineScripts(client);
   return client;
 }
