@@ -27,7 +27,7 @@ export async function queueBaselinePages(
 ): Promise<number> {
   let batch: DiscoveredLink[] = [];
   let added = 0;
-  for await (const page of baseline.scanPages({ batchSize: BATCH })) {
+  for await (const page of baseline.scanUrls(BATCH)) {
     if (spec.maxDepth !== null && page.depth > spec.maxDepth) continue;
     const url = canonicalize(page.url, undefined, { sortQuery: spec.sortQuery });
     if (url === null || (page.depth > 0 && !linkFilter(url))) continue;

@@ -92,6 +92,7 @@ export class JobRunner {
       options.metrics,
     );
     if (pipeline !== undefined) this.closers.unshift(() => pipeline.close());
+    const log = options.log.child({ job: options.jobId });
     this.crawler = new Crawler(
       crawlerOptions(spec, options.concurrency, DISTRIBUTED_IDLE_POLL_MS),
       {
@@ -100,7 +101,7 @@ export class JobRunner {
         parser,
         linkFilter: createLinkFilter(filterSpec),
         clock: systemClock,
-        log: options.log.child({ job: options.jobId }),
+        log,
         metrics: options.metrics,
         ...(pipeline === undefined ? {} : { pipeline }),
         ...(spec.baseline === null
@@ -109,7 +110,7 @@ export class JobRunner {
               baseline: storeBaseline(
                 createPostgresPageStore(options.pool, spec.baseline.jobId),
                 spec.storeBody,
-                options.log.child({ job: options.jobId }),
+                log,
               ),
             }),
       },

@@ -65,6 +65,12 @@ export interface PageStore {
   getPages(urls: readonly string[], options?: { withBody?: boolean }): Promise<PageRecord[]>;
   /** Every stored page of the job, in the order first stored, read in batches. */
   scanPages(options?: ScanOptions): AsyncIterable<PageRecord>;
+  /**
+   * The URL and depth of every stored page, in the order first stored, read in batches of
+   * `batchSize` (default 1000): what requeueing a job's pages needs, without reading their
+   * bodies, headers or extracted fields.
+   */
+  scanUrls(batchSize?: number): AsyncIterable<{ url: string; depth: number }>;
   close(): Promise<void>;
 }
 

@@ -308,6 +308,17 @@ export function pageStoreContract(
         assert.equal((await store.getPages(many)).length, 6);
         await assert.rejects(store.getPages([...many, 'https://a.test/x']), RangeError);
 
+        const urls: { url: string; depth: number }[] = [];
+        for await (const u of store.scanUrls(2)) urls.push(u);
+        assert.deepEqual(
+          urls,
+          [1, 2, 3, 4, 5, 6]
+            .map((i) => ({ url: `https://a.test/${i}`, depth: i === 5 ? 0 : 2 }))
+            .concat({
+              url: "https://a.test/o'neil%",
+              depth: 2,
+            }),
+        );
         assert.deepEqual(await store.countChanges(), { new: 1, changed: 2, unchanged: 2, gone: 1 });
         const unchanged = await store.queryPages({ limit: 10, change: 'unchanged' });
         assert.deepEqual(

@@ -65,6 +65,20 @@ export function createPostgresPageStore(pool: pg.Pool, jobId: string): PageStore
       }
     },
 
+    async *scanUrls(batchSize = 1000): AsyncIterable<{ url: string; depth: number }> {
+      let after = '0';
+      for (;;) {
+        const { rows } = await pool.query<{ id_text: string; url: string; depth: number }>(
+          `SELECT id::text AS id_text, url, depth FROM crawled_data
+           WHERE task_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+          [jobId, after, batchSize],
+        );
+        for (const { url, depth } of rows) yield { url, depth };
+        if (rows.length < batchSize) return;
+        after = rows[rows.length - 1]!.id_text;
+      }
+    },
+
     async queryPages(query: PageQuery): Promise<PageQueryResult> {
       const after = query.after ?? '0';
       if (!/^\d{1,19}$/.test(after)) throw new RangeError(`invalid page position ${after}`);

@@ -68,6 +68,15 @@ export function createSqlitePageStore(database: SqliteDatabase): PageStore {
     `SELECT error AS code, count(*) AS count FROM pages WHERE error IS NOT NULL
      GROUP BY error ORDER BY count DESC, error`,
   );
+  // json_each: one statement for any number of URLs (no placeholder list to build).
+  const byUrls = (withBody: boolean) =>
+    db.prepare(
+      `SELECT id, ${COLUMNS.filter((c) => c !== 'body' || withBody).join(', ')}
+       FROM pages WHERE url IN (SELECT value FROM json_each(?))`,
+    );
+  const getPages = byUrls(false);
+  const getPagesWithBody = byUrls(true);
+  const urlsAfter = db.prepare('SELECT id, url, depth FROM pages WHERE id > ? ORDER BY id LIMIT ?');
 
   return {
     async countPages(): Promise<number> {
@@ -139,12 +148,22 @@ export function createSqlitePageStore(database: SqliteDatabase): PageStore {
       if (urls.length > MAX_GET_PAGES) {
         throw new RangeError(`getPages takes at most ${MAX_GET_PAGES} URLs, got ${urls.length}`);
       }
-      const cols = COLUMNS.filter((c) => c !== 'body' || options.withBody).join(', ');
-      // json_each: one statement for any number of URLs (no placeholder list to build).
-      const rows = db
-        .prepare(`SELECT id, ${cols} FROM pages WHERE url IN (SELECT value FROM json_each(?))`)
-        .all(JSON.stringify(urls)) as Row[];
-      return rows.map(fromRow);
+      const statement = options.withBody === true ? getPagesWithBody : getPages;
+      return (statement.all(JSON.stringify(urls)) as Row[]).map(fromRow);
+    },
+
+    async *scanUrls(batchSize = 1000): AsyncIterable<{ url: string; depth: number }> {
+      let after = 0;
+      for (;;) {
+        const rows = urlsAfter.all(after, batchSize) as {
+          id: number;
+          url: string;
+          depth: number;
+        }[];
+        for (const { url, depth } of rows) yield { url, depth };
+        if (rows.length < batchSize) return;
+        after = rows[rows.length - 1]!.id;
+      }
     },
 
     async close(): Promise<void> {

@@ -98,21 +98,15 @@ export class DistributedJobService implements JobService {
    * began before it.
    */
   get(id: string): Promise<JobInfo | null> {
-    let read = this.reading.get(id);
-    if (read === undefined) {
-      read = this.registry.get(id).then((record) => (record === null ? null : this.info(record)));
-      const shared = read;
-      this.reading.set(id, shared);
-      void shared.then(
-        () => this.settled(id, shared),
-        () => this.settled(id, shared),
-      );
-    }
+    const under = this.reading.get(id);
+    if (under !== undefined) return under;
+    const read = this.registry.get(id).then((r) => (r === null ? null : this.info(r)));
+    this.reading.set(id, read);
+    const settled = (): void => {
+      if (this.reading.get(id) === read) this.reading.delete(id);
+    };
+    read.then(settled, settled);
     return read;
-  }
-
-  private settled(id: string, read: Promise<JobInfo | null>): void {
-    if (this.reading.get(id) === read) this.reading.delete(id);
   }
 
   async list(query: ListJobsQuery): Promise<JobInfo[]> {
