@@ -9,7 +9,14 @@
  * requests/s here (it measured itself), where the command drives /health at ~35,000.
  *
  *   node dist/bench/api/run-api-bench.js [--seconds 10] [--connections 50] [--pages 5000]
- *     [--distributed]   (also: TRAWL_REDIS_URL/TRAWL_DATABASE_URL of a sandbox, with 1 worker)
+ *     [--distributed] [--database postgres://postgres@127.0.0.1:5432/test]
+ *     [--cli path/to/dist/src/cli/main.js]
+ *
+ * --distributed: `trawl serve` schedules on its own redis-server (no persistence, a temp
+ * dir, a free port) and a fresh schema of --database, with one `trawl worker` to crawl the
+ * job the reads use; the API-vs-CLI crawl is then left out (it compares the embedded
+ * service with the CLI). --cli: another build's CLI (e.g. the commit before a change,
+ * built in a git worktree), so before and after run on the same machine minutes apart.
  *
  * Writes bench/results/api-<time>.json and prints a Markdown table for BENCHMARKS.md.
  */
@@ -22,7 +29,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { startSiteProcess } from '../lib/site-process.js';
+import pg from 'pg';
+import { startSiteProcess, type SiteProcess } from '../lib/site-process.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
@@ -33,8 +41,12 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '50' },
     pages: { type: 'string', default: '5000' },
+    distributed: { type: 'boolean', default: false },
+    database: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+    cli: { type: 'string' },
   },
 });
+const trawlCli = args.cli ?? CLI;
 const seconds = Number(args.seconds);
 const connections = Number(args.connections);
 const pages = Number(args.pages);
@@ -47,17 +59,23 @@ interface Row {
   errors: number;
 }
 
+/** The environment of every Trawl process of the bench (the backends of --distributed). */
+const serviceEnv: Record<string, string> = {
+  TRAWL_ALLOW_TARGETS: '127.0.0.0/8',
+  TRAWL_LOG_LEVEL: 'warn',
+  TRAWL_MAX_RUNNING_JOBS: '1',
+  TRAWL_RATE_LIMIT_PER_MINUTE: '0',
+};
+
 async function startServe(dir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dir], {
-    env: {
-      ...process.env,
-      TRAWL_ALLOW_TARGETS: '127.0.0.0/8',
-      TRAWL_LOG_LEVEL: 'warn',
-      TRAWL_MAX_RUNNING_JOBS: '1',
-      TRAWL_RATE_LIMIT_PER_MINUTE: '0',
+  const child = spawn(
+    process.execPath,
+    [trawlCli, 'serve', '--port', String(port), '--data-dir', dir],
+    {
+      env: { ...process.env, ...serviceEnv },
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  );
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
@@ -149,9 +167,56 @@ async function cpuSecondsOf(pid: number): Promise<number> {
   return (Number(stat[11]) + Number(stat[12])) / 100;
 }
 
+/** The distributed mode's backends: an own redis-server and a fresh schema, migrated. */
+async function startBackends(
+  dir: string,
+): Promise<{ stopWorker(): Promise<void>; stop(): Promise<void> }> {
+  const schema = `api_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: args.database });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const redisPort = 30_000 + Math.floor(Math.random() * 20_000);
+  const redis = spawn(
+    '/usr/bin/redis-server',
+    ['--port', String(redisPort), '--dir', dir, '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const sep = args.database.includes('?') ? '&' : '?';
+  serviceEnv.TRAWL_REDIS_URL = `redis://127.0.0.1:${redisPort}`;
+  serviceEnv.TRAWL_DATABASE_URL = `${args.database}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  for (let attempt = 0; ; attempt++) {
+    const migrate = spawn(process.execPath, [trawlCli, 'migrate'], {
+      env: { ...process.env, ...serviceEnv },
+      stdio: 'ignore',
+    });
+    const [code] = (await once(migrate, 'exit')) as [number | null];
+    if (code === 0) break;
+    if (attempt > 20) throw new Error('trawl migrate failed');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const worker = spawn(process.execPath, [trawlCli, 'worker'], {
+    env: { ...process.env, ...serviceEnv, TRAWL_HTTP_PORT: '0' },
+    stdio: 'ignore',
+  });
+  const stopChild = async (child: ChildProcess): Promise<void> => {
+    child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  };
+  return {
+    stopWorker: () => stopChild(worker),
+    async stop() {
+      await stopChild(worker);
+      await stopChild(redis);
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'trawl-api-bench-'));
   const site = await startSiteProcess({ pages });
+  const backends = args.distributed ? await startBackends(dir) : null;
   const port = 30_000 + Math.floor(Math.random() * 20_000);
   const base = `http://127.0.0.1:${port}`;
   const serve = await startServe(join(dir, 'serve'), port);
@@ -165,6 +230,9 @@ async function main(): Promise<void> {
     });
     await waitCompleted(base, String(done.id));
     const jobId = String(done.id);
+    // The worker has crawled what the reads read; it would otherwise crawl (fail) the
+    // thousands of jobs the creation scenarios submit, on the same two cores.
+    await backends?.stopWorker();
     // Reads first: the creation scenarios leave thousands of jobs queued, which the
     // embedded service then runs (one at a time) and would load the reads.
     // The framework's own ceiling here: a route that does nothing.
@@ -208,15 +276,49 @@ async function main(): Promise<void> {
   } finally {
     serve.kill('SIGTERM');
     await once(serve, 'exit');
+    await backends?.stop();
   }
 
   // The same crawl through the API and through the CLI, one after the other.
   const crawl: Record<string, { seconds: number; cpuSeconds: number; pages: number }> = {};
+  if (!args.distributed) await compareCrawls(dir, site, port, crawl);
+  await site.stop();
+  await rm(dir, { recursive: true, force: true });
+
+  const result = {
+    at: new Date().toISOString(),
+    mode: args.distributed ? 'distributed' : 'embedded',
+    cli: trawlCli,
+    seconds,
+    connections,
+    pages,
+    rows,
+    crawl,
+  };
+  await report(result);
+}
+
+/** The same crawl through the CLI and through the embedded API. */
+async function compareCrawls(
+  dir: string,
+  site: SiteProcess,
+  port: number,
+  crawl: Record<string, { seconds: number; cpuSeconds: number; pages: number }>,
+): Promise<void> {
   await site.resetStats();
   const cliStart = performance.now();
   const cli = spawn(
     process.execPath,
-    [CLI, 'crawl', site.url + '/', '--data-dir', join(dir, 'cli'), '--delay', '0', '--no-progress'],
+    [
+      trawlCli,
+      'crawl',
+      site.url + '/',
+      '--data-dir',
+      join(dir, 'cli'),
+      '--delay',
+      '0',
+      '--no-progress',
+    ],
     {
       stdio: 'ignore',
     },
@@ -256,10 +358,14 @@ async function main(): Promise<void> {
     serve2.kill('SIGTERM');
     await once(serve2, 'exit');
   }
-  await site.stop();
-  await rm(dir, { recursive: true, force: true });
+}
 
-  const result = { at: new Date().toISOString(), seconds, connections, pages, rows, crawl };
+async function report(result: {
+  at: string;
+  rows: Row[];
+  crawl: Record<string, { seconds: number; cpuSeconds: number; pages: number }>;
+}): Promise<void> {
+  const { rows, crawl } = result;
   await mkdir(RESULTS, { recursive: true });
   const file = join(RESULTS, `api-${result.at.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(result, null, 2));

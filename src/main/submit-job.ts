@@ -4,7 +4,7 @@
  */
 import type { CrawlSpec } from '../config/crawl-spec.js';
 import type { RedisClient } from '../backends/redis/redis-connection.js';
-import { submitRedisJob } from '../backends/redis/redis-jobs.js';
+import { submitRedisJob, type SubmittedRedisJob } from '../backends/redis/redis-jobs.js';
 import type { DiscoveredLink } from '../core/types.js';
 import { createLinkFilter } from '../core/url/link-filter.js';
 import type { PageStore } from '../storage/page-store.js';
@@ -21,9 +21,7 @@ export interface SubmitCrawlJobOptions {
   baseline?: PageStore;
 }
 
-export function submitCrawlJob(
-  options: SubmitCrawlJobOptions,
-): Promise<{ created: boolean; newSeeds: number }> {
+export function submitCrawlJob(options: SubmitCrawlJobOptions): Promise<SubmittedRedisJob> {
   const { spec, baseline } = options;
   const seeds = canonicalSeeds(spec.seeds, spec.sortQuery);
   return submitRedisJob({

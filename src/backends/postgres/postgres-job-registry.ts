@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { JobPatch, JobRecord, JobRegistry } from '../../jobs/job-registry.js';
 import type { JobCounts, JobKind, JobState, ListJobsQuery } from '../../jobs/job-service.js';
+import { GroupCommit } from '../../core/group-commit.js';
 import { storableJson, storableText } from './pg-sanitize.js';
 
 interface Row {
@@ -30,25 +31,66 @@ const SELECT = `SELECT task_id, kind, status, spec, meta,
 const toTimestamp = (ms: number | null): string | null =>
   ms === null ? null : new Date(ms).toISOString();
 
+const INSERT = `INSERT INTO crawl_jobs
+  (task_id, kind, status, spec, meta, created_at, started_at, completed_at, stats, error)
+  SELECT task_id, kind, status, spec, meta, created_at, started_at, completed_at, stats, error
+  FROM json_to_recordset($1::json) AS t(task_id text, kind text, status text, spec jsonb,
+    meta jsonb, created_at timestamptz, started_at timestamptz, completed_at timestamptz,
+    stats jsonb, error text)`;
+
+/** A job as one element of INSERT's recordset. */
+function insertRow(job: JobRecord): Record<string, unknown> {
+  return {
+    task_id: storableText(job.id),
+    kind: job.kind,
+    status: job.state,
+    spec: storableJson(job.spec),
+    meta: storableJson(job.meta),
+    created_at: toTimestamp(job.createdAt),
+    started_at: toTimestamp(job.startedAt),
+    completed_at: toTimestamp(job.finishedAt),
+    stats: job.counts,
+    error: job.error === null ? null : storableText(job.error),
+  };
+}
+
+/**
+ * Inserts a group of jobs in one statement (one round trip, one commit); each job's
+ * reply is null or the error that job failed with. A statement that fails (a duplicate
+ * id) is retried job by job, so only the faulty job's caller fails.
+ */
+async function insertJobs(pool: pg.Pool, jobs: JobRecord[]): Promise<(Error | null)[]> {
+  const one = (batch: JobRecord[]): Promise<unknown> =>
+    pool.query(INSERT, [JSON.stringify(batch.map(insertRow))]);
+  try {
+    await one(jobs);
+    return jobs.map(() => null);
+  } catch (err) {
+    if (jobs.length === 1) return [err as Error];
+  }
+  return Promise.all(
+    jobs.map((job) =>
+      one([job]).then(
+        () => null,
+        (err: unknown) => err as Error,
+      ),
+    ),
+  );
+}
+
 export function createPostgresJobRegistry(pool: pg.Pool): JobRegistry {
+  // Group commit: the jobs created while a group is on its way go together in the next
+  // one. One INSERT per job (a round trip and a commit each) held a distributed
+  // POST /api/submit-crawl near 2,500/s.
+  const inserts = new GroupCommit<JobRecord, Error | null>(
+    (jobs) => insertJobs(pool, jobs),
+    256,
+    4,
+  );
   return {
     async insert(job: JobRecord): Promise<void> {
-      await pool.query(
-        `INSERT INTO crawl_jobs (task_id, kind, status, spec, meta, created_at, started_at, completed_at, stats, error)
-         VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9::jsonb, $10)`,
-        [
-          storableText(job.id),
-          job.kind,
-          job.state,
-          JSON.stringify(storableJson(job.spec)),
-          JSON.stringify(storableJson(job.meta)),
-          toTimestamp(job.createdAt),
-          toTimestamp(job.startedAt),
-          toTimestamp(job.finishedAt),
-          job.counts === null ? null : JSON.stringify(job.counts),
-          job.error === null ? null : storableText(job.error),
-        ],
-      );
+      const failure = await inserts.add(job);
+      if (failure !== null) throw failure;
     },
 
     async update(id: string, patch: JobPatch, ifState?: JobState[]): Promise<boolean> {

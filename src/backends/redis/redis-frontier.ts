@@ -33,6 +33,7 @@ import {
   robotsVerdict,
   type StoredRobots,
 } from '../../frontier/robots/robots-rules.js';
+import { GroupCommit } from '../../core/group-commit.js';
 import { urlFingerprintHex } from './fingerprint.js';
 import { jobKeys } from './keys.js';
 import { callScript, defineScripts } from './redis-scripts.js';
@@ -86,8 +87,22 @@ export class JobGoneError extends Error {
 export async function openRedisJob(
   options: RedisFrontierOptions & RedisJobOptions,
 ): Promise<boolean> {
-  const { redis, settings } = options;
+  const { redis } = options;
   defineScripts(redis);
+  const fields = jobSettingFields(options);
+  const keys = jobKeys(options.jobId, options.prefix);
+  const created = await callScript(redis, 'job-open', [keys.job], [now(options.clock), ...fields]);
+  return created === 1;
+}
+
+/**
+ * A job's settings as job-open.lua and job-submit.lua take them: name, value pairs,
+ * the spec last.
+ */
+export function jobSettingFields(
+  options: Pick<RedisFrontierOptions, 'settings'> & RedisJobOptions,
+): (string | number)[] {
+  const { settings } = options;
   const dedup = options.dedup ?? { mode: 'buckets' };
   const fields: (string | number)[] = [
     'delay',
@@ -116,12 +131,11 @@ export async function openRedisJob(
     JSON.stringify(options.spec),
   ];
   if (dedup.mode === 'bloom') fields.push('bloom_capacity', dedup.capacity, 'bloom_fpr', dedup.fpr);
-  const keys = jobKeys(options.jobId, options.prefix);
-  const created = await callScript(redis, 'job-open', [keys.job], [now(options.clock), ...fields]);
-  return created === 1;
+  return fields;
 }
 
-function now(clock: Clock | undefined): string {
+/** The clock argument of a script: "" for Redis TIME. */
+export function now(clock: Clock | undefined): string {
   return clock === undefined ? '' : String(clock.now());
 }
 
@@ -136,7 +150,10 @@ export function redisFrontier(options: RedisFrontierOptions): Frontier {
 
   const run = (name: string, args: (string | number | Buffer)[]): Promise<unknown> =>
     callScript(redis, name, [keys.job], args);
-  const batcher = new CommitBatcher((batch) => {
+  // Commits travel to commit.lua in groups: the script applies each atomically, in order,
+  // and reads the job's settings, counters and hosts once for all of them (most of a
+  // commit's Redis time was that reading and writing back).
+  const batcher = new GroupCommit<(string | number | Buffer)[], unknown>((batch) => {
     const argv: (string | number | Buffer)[] = [now(clock), batch.length];
     for (const args of batch) argv.push(args.length, ...args);
     return run('commit', argv) as Promise<unknown[]>;
@@ -188,9 +205,7 @@ export function redisFrontier(options: RedisFrontierOptions): Frontier {
 
     async addSitemapSources(origins: string[]): Promise<number> {
       if (origins.length === 0) return 0;
-      const args: (string | Buffer)[] = [];
-      for (const origin of origins) args.push(urlFingerprintHex(origin), origin);
-      return (await run('add', ['sitemaps', origins.length, ...args])) as number;
+      return (await run('add', ['sitemaps', origins.length, ...sitemapArgs(origins)])) as number;
     },
 
     async lease(max: number): Promise<LeaseBatch> {
@@ -348,9 +363,17 @@ function toLease(
   };
 }
 
-function linkArgs(links: DiscoveredLink[]): (string | number | Buffer)[] {
+/** Links as add.lua's pages (and job-submit.lua's seeds): 5 values each. */
+export function linkArgs(links: DiscoveredLink[]): (string | number | Buffer)[] {
   const args: (string | number | Buffer)[] = [];
   for (const l of links) args.push(urlFingerprintHex(l.url), l.url, l.host, l.depth, l.priority);
+  return args;
+}
+
+/** Origins as add.lua's sitemaps (and job-submit.lua's): fingerprint, origin. */
+export function sitemapArgs(origins: string[]): string[] {
+  const args: string[] = [];
+  for (const origin of origins) args.push(urlFingerprintHex(origin), origin);
   return args;
 }
 
@@ -415,56 +438,4 @@ function crawlDelayOf(fetched: RobotsFetch, agent: string): number | null {
     agentToken: agent,
     text: fetched.text,
   }).crawlDelayMs;
-}
-
-/**
- * Commits travel to commit.lua in batches: the script applies each atomically, in order,
- * and reads the job's settings, counters and hosts once for all of them (most of a
- * commit's Redis time was that reading and writing back), and one command is one write
- * to the socket (the syscalls were a worker's largest native cost). While a batch is on
- * its way, the next one gathers: under load a batch grows with the round trip, when
- * idle a commit leaves on the next turn of the event loop. Bounded so one call never
- * holds Redis long.
- */
-class CommitBatcher {
-  private pending: {
-    args: (string | number | Buffer)[];
-    resolve: (r: unknown) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
-  private scheduled = false;
-  private inFlight = false;
-
-  constructor(
-    private readonly send: (batch: (string | number | Buffer)[][]) => Promise<unknown[]>,
-    private readonly maxBatch = 128,
-  ) {}
-
-  add(args: (string | number | Buffer)[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ args, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight || this.pending.length === 0) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending.splice(0, this.maxBatch);
-    this.inFlight = true;
-    this.send(batch.map((p) => p.args))
-      .then(
-        (replies) => batch.forEach((p, i) => p.resolve(replies[i])),
-        (err: unknown) => batch.forEach((p) => p.reject(err)),
-      )
-      .finally(() => {
-        this.inFlight = false;
-        this.schedule();
-      });
-  }
 }

@@ -8,11 +8,14 @@ import type { DiscoveredLink, PageRecord } from '../../core/types.js';
 import type { FrontierSettings, FrontierStats } from '../../frontier/frontier.js';
 import { globalKeys, jobKeys } from './keys.js';
 import type { RedisClient } from './redis-connection.js';
-import { callScript } from './redis-scripts.js';
+import { callScript, defineScripts } from './redis-scripts.js';
+import { GroupCommit } from '../../core/group-commit.js';
 import {
-  openRedisJob,
+  jobSettingFields,
+  linkArgs,
   redisFrontier,
   redisJobStats,
+  sitemapArgs,
   type DedupSettings,
 } from './redis-frontier.js';
 
@@ -38,25 +41,128 @@ export interface SubmitRedisJobOptions {
   queueMore?: (add: (links: DiscoveredLink[]) => Promise<number>) => Promise<unknown>;
 }
 
-/** Creates (or resumes) a job and queues its seeds; workers pick it up from the registry. */
-export async function submitRedisJob(
-  options: SubmitRedisJobOptions,
-): Promise<{ created: boolean; newSeeds: number }> {
+export interface SubmittedRedisJob {
+  /** False when the job existed (a resumed crawl). */
+  created: boolean;
+  /** Seeds queued that the job had not seen. */
+  newSeeds: number;
+  /** What this submission queued, as the job's queued count has it: seeds, sitemap walks, queueMore's pages. */
+  queued: number;
+}
+
+/**
+ * Creates (or resumes) a job and queues its seeds; workers pick it up from the registry.
+ * One job-submit.lua step, shared with the jobs submitted meanwhile on the same client
+ * (a burst of API submissions is one script call and one SADD), then the job's place in
+ * the registry: another slot, which must not show the job before it exists.
+ */
+export async function submitRedisJob(options: SubmitRedisJobOptions): Promise<SubmittedRedisJob> {
   const { redis, jobId, prefix } = options;
-  const keys = jobKeys(jobId, prefix);
-  const created = await openRedisJob(options);
-  await redis.hincrby(keys.job, 'specv', 1);
-  try {
-    await redis.xgroup('CREATE', keys.results, WRITERS_GROUP, '0', 'MKSTREAM');
-  } catch (err) {
-    if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+  if (options.queueMore === undefined) {
+    const submitted = await submitterOf(redis, prefix).add(submission(options, true));
+    if (submitted instanceof Error) throw submitted;
+    return submitted;
   }
+  // An incremental recrawl: the baseline's pages go in before the seeds.
+  const opened = await submitterOf(redis, prefix).add(submission(options, false));
+  if (opened instanceof Error) throw opened;
   const frontier = redisFrontier(options);
-  if (options.queueMore !== undefined) await options.queueMore((links) => frontier.add(links));
-  const newSeeds = await frontier.add(options.seeds);
-  await frontier.addSitemapSources(options.sitemapOrigins);
+  let queued = 0;
+  await options.queueMore(async (links) => {
+    const added = await frontier.add(links);
+    queued += added;
+    return added;
+  });
+  const [newSeeds, walks] = await Promise.all([
+    frontier.add(options.seeds),
+    frontier.addSitemapSources(options.sitemapOrigins),
+  ]);
   await redis.sadd(globalKeys(prefix).jobs, jobId);
-  return { created, newSeeds };
+  return { created: opened.created, newSeeds, queued: queued + newSeeds + walks };
+}
+
+/** One job of a job-submit.lua call. */
+interface Submission {
+  jobId: string;
+  key: string;
+  /** The job's part of ARGV. */
+  args: (string | number | Buffer)[];
+  /** Put it in the registry once submitted (false: the caller does, after more steps). */
+  register: boolean;
+}
+
+function submission(options: SubmitRedisJobOptions, withStart: boolean): Submission {
+  const fields = jobSettingFields(options);
+  const seeds = withStart ? linkArgs(options.seeds) : [];
+  const sitemaps = withStart ? sitemapArgs(options.sitemapOrigins) : [];
+  return {
+    jobId: options.jobId,
+    key: jobKeys(options.jobId, options.prefix).job,
+    args: [
+      fields.length / 2,
+      ...fields,
+      seeds.length / 5,
+      ...seeds,
+      sitemaps.length / 2,
+      ...sitemaps,
+    ],
+    register: withStart,
+  };
+}
+
+/** Most jobs in one job-submit.lua call. */
+const MAX_SUBMIT_BATCH = 64;
+
+/** One group commit of submissions per client and key prefix. */
+const submitters = new WeakMap<
+  RedisClient,
+  Map<string, GroupCommit<Submission, SubmittedRedisJob | Error>>
+>();
+
+function submitterOf(
+  redis: RedisClient,
+  prefix: string | undefined,
+): GroupCommit<Submission, SubmittedRedisJob | Error> {
+  let byPrefix = submitters.get(redis);
+  if (byPrefix === undefined) submitters.set(redis, (byPrefix = new Map()));
+  const name = prefix ?? '';
+  let submitter = byPrefix.get(name);
+  if (submitter === undefined) {
+    // Under Redis Cluster a script's keys must share a slot, and two jobs rarely do: one
+    // job per call there.
+    const max = 'nodes' in redis ? 1 : MAX_SUBMIT_BATCH;
+    defineScripts(redis);
+    submitter = new GroupCommit((batch) => submitBatch(redis, prefix, batch), max);
+    byPrefix.set(name, submitter);
+  }
+  return submitter;
+}
+
+/**
+ * Submits a batch; each job's reply, or the error it failed with (one job's error does
+ * not stop the others: job-submit.lua). The call failing as a whole fails every job.
+ */
+async function submitBatch(
+  redis: RedisClient,
+  prefix: string | undefined,
+  batch: Submission[],
+): Promise<(SubmittedRedisJob | Error)[]> {
+  const argv: (string | number | Buffer)[] = ['', WRITERS_GROUP];
+  for (const job of batch) argv.push(...job.args);
+  const reply = (await callScript(
+    redis,
+    'job-submit',
+    batch.map((job) => job.key),
+    argv,
+  )) as (number | string)[];
+  const failed = (i: number): boolean => reply[i * 3] === -1;
+  const registered = batch.filter((job, i) => job.register && !failed(i)).map((job) => job.jobId);
+  if (registered.length > 0) await redis.sadd(globalKeys(prefix).jobs, ...registered);
+  return batch.map((job, i) => {
+    if (failed(i)) return new Error(`job ${job.jobId}: ${String(reply[i * 3 + 1])}`);
+    const newSeeds = Number(reply[i * 3 + 1]);
+    return { created: reply[i * 3] === 1, newSeeds, queued: newSeeds + Number(reply[i * 3 + 2]) };
+  });
 }
 
 /** Ids of the jobs not finished (or whose results are not all written yet). */

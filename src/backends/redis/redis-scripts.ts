@@ -18,8 +18,8 @@ export interface LuaScript {
   name: string;
   /** The script with its includes expanded. */
   lua: string;
-  /** How many KEYS the script takes (from its header). */
-  numberOfKeys: number;
+  /** How many KEYS the script takes (from its header); null: any number (`KEYS[1..N]`). */
+  numberOfKeys: number | null;
 }
 
 const SCRIPTS_DIR = fileURLToPath(new URL('./scripts/', import.meta.url));
@@ -59,7 +59,10 @@ export function luaScript(name: string): LuaScript {
 export function defineScripts(redis: Redis | Cluster): void {
   for (const script of luaScripts().values()) {
     if (typeof (redis as unknown as Record<string, unknown>)[script.name] === 'function') continue;
-    redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    redis.defineCommand(script.name, {
+      lua: script.lua,
+      ...(script.numberOfKeys === null ? {} : { numberOfKeys: script.numberOfKeys }),
+    });
   }
 }
 
@@ -78,6 +81,11 @@ export function callScript(
     throw new Error(`Redis script ${name} is not defined on this connection (call defineScripts)`);
   }
   const script = luaScript(name);
+  if (script.numberOfKeys === null) {
+    // Variadic: ioredis then takes the key count as the first argument.
+    if (keys.length === 0) throw new Error(`${name}.lua needs at least one key`);
+    return (fn as (...a: unknown[]) => Promise<unknown>).call(redis, keys.length, ...keys, ...args);
+  }
   if (keys.length !== script.numberOfKeys) {
     throw new Error(`${name}.lua takes ${script.numberOfKeys} keys, got ${keys.length}`);
   }
@@ -94,10 +102,14 @@ function expandIncludes(source: string, seen: Set<string>): string {
   });
 }
 
-/** The highest n of the `KEYS[n]` lines in the script's leading comment block. */
-function keysInHeader(name: string, source: string): number {
+/**
+ * The highest n of the `KEYS[n]` lines in the script's leading comment block, or null
+ * when it takes any number (a `KEYS[1..N]` line).
+ */
+function keysInHeader(name: string, source: string): number | null {
   const header = /^--\[\[([\s\S]*?)\]\]/.exec(source);
   if (header === null) throw new Error(`${name}.lua must open with a --[[ header ]] block`);
+  if (/KEYS\[1\.\.N\]/.test(header[1]!)) return null;
   let max = 0;
   for (const m of header[1]!.matchAll(/KEYS\[(\d+)\]/g)) max = Math.max(max, Number(m[1]));
   return max;

@@ -54,10 +54,9 @@ export class DistributedJobService implements JobService {
   }
 
   async create(input: CreateJobInput): Promise<JobInfo> {
-    const id = randomUUID();
     const now = Date.now();
-    await this.registry.insert({
-      id,
+    const record: JobRecord = {
+      id: randomUUID(),
       kind: input.kind ?? 'crawl',
       state: 'running',
       spec: input.spec,
@@ -67,12 +66,15 @@ export class DistributedJobService implements JobService {
       finishedAt: null,
       counts: null,
       error: null,
-    });
+    };
+    const { id } = record;
+    await this.registry.insert(record);
+    let queued: number;
     try {
       // Fail fast: while Redis is away the client would queue the commands (and the
       // request hang) until it is back.
       this.assertRedisReady();
-      await submitCrawlJob({
+      ({ queued } = await submitCrawlJob({
         redis: this.options.redis,
         jobId: id,
         prefix: this.options.prefix,
@@ -81,14 +83,16 @@ export class DistributedJobService implements JobService {
         ...(input.spec.baseline === null
           ? {}
           : { baseline: createPostgresPageStore(this.options.pool, input.spec.baseline.jobId) }),
-      });
+      }));
     } catch (err) {
       // The row says what a client may read; Redis's own message (scripts, hashes) is not that.
       const message = JOB_SUBMIT_FAILED;
       await this.registry.update(id, { state: 'failed', finishedAt: Date.now(), error: message });
       throw new JobSubmitError(id, message, { cause: err });
     }
-    return this.mustGet(id);
+    // As submitted, without reading it back (a status read would cost two more round
+    // trips): no worker has reported on it yet, so it is queued with its seeds.
+    return this.infoOf(record, 'queued', { ...ZERO_COUNTS, queued }, null);
   }
 
   /**
@@ -256,6 +260,15 @@ export class DistributedJobService implements JobService {
         state = 'queued';
       }
     }
+    return this.infoOf(record, state, counts, finishedAt);
+  }
+
+  private infoOf(
+    record: JobRecord,
+    state: JobState,
+    counts: JobCounts,
+    finishedAt: number | null,
+  ): JobInfo {
     return {
       id: record.id,
       kind: record.kind,

@@ -17,6 +17,7 @@
 --@include lib/seen
 --@include lib/hosts
 --@include lib/queue
+--@include lib/job
 
 local B = string.sub(KEYS[1], 1, -4)
 local ctx = ctx_open(B, clock_now(''))
@@ -26,17 +27,7 @@ local added = 0
 if ARGV[1] == 'pages' then
   added = queue_links(ctx, ARGV, 3, n)
 else
-  local fps = {}
-  for i = 0, n - 1 do fps[i + 1] = fp_bytes(ARGV[3 + i * 2]) end
-  local new = seen_add_many(B, fps)
-  for i = 0, n - 1 do
-    if new[i + 1] == 1 then
-      local origin = ARGV[4 + i * 2]
-      queue_urgent(ctx, entry_new('s', 0, 0, origin), url_host(origin), nil, false)
-      added = added + 1
-    end
-  end
-  if added > 0 then ctx_count(ctx, 'known', added) end
+  added = queue_sitemaps(ctx, ARGV, 3, n)
 end
 ctx_flush(ctx)
 return added
