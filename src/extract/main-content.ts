@@ -8,7 +8,14 @@
  */
 import type { AnyNode, Document, Element } from 'domhandler';
 import { isBoilerplate } from './boilerplate.js';
-import { NON_CONTENT_TAGS, countNonSpace, isElement, isHidden, textOf } from './dom/dom-utils.js';
+import {
+  NON_CONTENT_TAGS,
+  countNonSpace,
+  isElement,
+  isHidden,
+  textOf,
+  visibleTextLength,
+} from './dom/dom-utils.js';
 import type { PageIndex } from './dom/page-index.js';
 import { selectEach } from './selectors.js';
 
@@ -56,16 +63,18 @@ export function chooseContent(index: PageIndex, options: ContentOptions): Conten
 
 function findMain(index: PageIndex): Element | null {
   for (const list of [index.mains, index.roleMains]) {
-    for (const el of list) if (!isHidden(el) && visibleText(el) >= MIN_LANDMARK_TEXT) return el;
+    for (const el of list) if (!isHidden(el) && holdsText(el)) return el;
   }
   const articles = index.articles.filter((a) => !isHidden(a));
   if (articles.length === 1) {
     const only = articles[0] as Element;
-    if (visibleText(only) >= MIN_LANDMARK_TEXT) return only;
+    if (holdsText(only)) return only;
   } else if (articles.length > 1) {
     // One article much longer than the rest is the page's; comparable ones (a listing
     // of teasers) are all content: take their nearest common ancestor.
-    const sized = articles.map((el) => ({ el, n: visibleText(el) })).sort((a, b) => b.n - a.n);
+    const sized = articles
+      .map((el) => ({ el, n: visibleTextLength(el) }))
+      .sort((a, b) => b.n - a.n);
     const [first, second] = sized as [{ el: Element; n: number }, { el: Element; n: number }];
     if (first.n >= MIN_LANDMARK_TEXT) {
       return first.n >= 2 * second.n ? first.el : commonAncestor(articles);
@@ -74,8 +83,9 @@ function findMain(index: PageIndex): Element | null {
   return index.body === null ? null : bestScored(index.body);
 }
 
-function visibleText(el: Element): number {
-  return countNonSpace(textOf(el));
+/** A landmark with at least MIN_LANDMARK_TEXT characters of text (not an empty shell). */
+function holdsText(el: Element): boolean {
+  return visibleTextLength(el, MIN_LANDMARK_TEXT) >= MIN_LANDMARK_TEXT;
 }
 
 /** Drops matches inside other matches (their content is already rendered). */
@@ -207,14 +217,14 @@ function initialScore(el: Element): number {
 
 /** Share of the element's text inside links. */
 function linkDensity(el: Element): number {
-  const total = countNonSpace(textOf(el));
+  const total = visibleTextLength(el);
   if (total === 0) return 1;
   let linked = 0;
   const stack: AnyNode[] = [el];
   while (stack.length > 0) {
     const n = stack.pop() as AnyNode;
     if (!isElement(n)) continue;
-    if (n.name === 'a') linked += countNonSpace(textOf(n));
+    if (n.name === 'a') linked += visibleTextLength(n);
     else for (const c of n.children) stack.push(c);
   }
   return Math.min(1, linked / total);

@@ -3,7 +3,7 @@
  * nest thousands of levels (parse-html.ts caps it at MAX_DEPTH, but recursion over
  * 512 levels per node of a 10 MB page would still cost stack and time).
  */
-import type { AnyNode, Element } from 'domhandler';
+import type { AnyNode, Element, Text } from 'domhandler';
 
 /** Elements whose text is never page content. */
 export const NON_CONTENT_TAGS: ReadonlySet<string> = new Set([
@@ -80,12 +80,49 @@ export function collapse(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
-/** Number of characters that are not whitespace: the unit of every text-length stat. */
+/** What countNonSpace counts as space: C0 controls, space, no-break space. */
+const SPACES = /[\x00-\x20\u00a0]/g;
+
+/**
+ * Number of characters that are not whitespace (code units above U+0020 other than
+ * U+00A0): the unit of every text-length stat. A regex counts the spaces ~2x faster than
+ * a charCodeAt loop here (V8 12; ~13 ns a character for the loop on this machine).
+ */
 export function countNonSpace(s: string): number {
+  const spaces = s.match(SPACES);
+  return spaces === null ? s.length : s.length - spaces.length;
+}
+
+/** A text node with its countNonSpace, computed once (text nodes never change). */
+interface CountedText extends Text {
+  nonSpace?: number;
+}
+
+/** countNonSpace of a text node's data, cached on the node: several extractors ask. */
+export function textLengthOf(node: Text): number {
+  const counted = node as CountedText;
+  return (counted.nonSpace ??= countNonSpace(node.data));
+}
+
+/**
+ * countNonSpace(textOf(root)) without building the text, from the text nodes' cached
+ * counts; stops counting once it reaches `atLeast` (a caller that asks "at least 50?").
+ */
+export function visibleTextLength(root: AnyNode, atLeast = Infinity): number {
   let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 32 && c !== 160) n++;
+  const stack: AnyNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as AnyNode;
+    if (node.type === 'text') {
+      n += textLengthOf(node as Text);
+      if (n >= atLeast) return n;
+      continue;
+    }
+    if (node.type === 'cdata' || node.type === 'root' || isElement(node)) {
+      if (node !== root && isElement(node) && NON_CONTENT_TAGS.has(node.name)) continue;
+      const kids = (node as Element).children;
+      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as AnyNode);
+    }
   }
   return n;
 }

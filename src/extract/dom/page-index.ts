@@ -4,7 +4,7 @@
  * so the metadata, structured-data and links extractors never walk the tree themselves.
  */
 import type { AnyNode, Document, Element } from 'domhandler';
-import { NON_CONTENT_TAGS, attr, countNonSpace, isElement, isHidden } from './dom-utils.js';
+import { NON_CONTENT_TAGS, attr, isElement, isHidden, textLengthOf } from './dom-utils.js';
 
 /** What the walk found, in document order. */
 export interface PageIndex {
@@ -65,7 +65,7 @@ export function indexPage(doc: Document): PageIndex {
     const node = nodes.pop() as AnyNode;
     let count = counted.pop() as boolean;
     if (node.type === 'text') {
-      if (count) index.bodyTextLength += countNonSpace(node.data);
+      if (count) index.bodyTextLength += textLengthOf(node);
       continue;
     }
     if (!isElement(node)) continue;
