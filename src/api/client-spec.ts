@@ -58,6 +58,16 @@ export function clientSpec(
   checkUrlCount(settings, spec.seeds.length, `${fieldPrefix}.seeds`);
   spec.seeds.forEach((seed, i) => checkTarget(targets, seed, `${fieldPrefix}.seeds.${i}`));
   checkClientPipeline(spec.pipeline, `${fieldPrefix}.pipeline`);
+  if (spec.engine === 'browser') {
+    // Chromium resolves names and follows redirects itself, past the connect-time guard of
+    // the HTTP engine: until its traffic goes through a filtering proxy, strangers' URLs
+    // are not loaded in it.
+    throw new ApiError(
+      'unsupported_option',
+      `${fieldPrefix}.engine: the browser engine is not available through the API yet (crawl with \`trawl crawl --engine browser\`)`,
+      { field: `${fieldPrefix}.engine` },
+    );
+  }
   return spec;
 }
 

@@ -71,6 +71,18 @@ export const crawlSpecSchema = z.object({
   totalTimeoutMs: count(1).default(60_000),
   /** Largest decoded body accepted, bytes. */
   maxBodyBytes: count(1024).default(10 * 1024 * 1024),
+  /**
+   * Which engine fetches pages. http: undici (fast; what the server sends). browser: the
+   * system Chromium (playwright-core) loads each page, runs its scripts and the record
+   * holds the rendered document (docs/browser.md).
+   */
+  engine: z.enum(['http', 'browser']).default('http'),
+  /** Browser engine: when a page counts as loaded (Playwright's waitUntil). */
+  browserWaitUntil: z.enum(['load', 'domcontentloaded', 'networkidle']).default('load'),
+  /** Browser engine: also wait for this CSS selector (within totalTimeoutMs). */
+  browserWaitForSelector: z.string().min(1).nullable().default(null),
+  /** Browser engine: then wait this much longer, ms (within totalTimeoutMs). */
+  browserWaitMs: count(0).max(60_000).default(0),
   maxRedirects: count(0).max(50).default(10),
   /** Keep each page's decoded body in the store. */
   storeBody: z.boolean().default(false),

@@ -33,6 +33,8 @@ export interface FetchResponse {
   durationMs: number;
   /** Bytes received on the wire (before decoding) for the final response. */
   wireBytes: number;
+  /** The engine that fetched it; absent: the HTTP engine. */
+  engine?: 'http' | 'browser';
 }
 
 /** What a page parser extracts from an HTML document. */

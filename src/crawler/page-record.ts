@@ -63,8 +63,16 @@ export function successRecord(
     durationMs: res.durationMs,
     headers: keptHeaders(res.headers),
     body: storeBody ? res.body : null,
-    ...(parsed?.fields === undefined ? {} : { fields: parsed.fields }),
+    ...fieldsOf(res, parsed),
   };
+}
+
+/** The record's fields: the parser's, and the engine when it was not plain HTTP. */
+function fieldsOf(res: FetchResponse, parsed: ParsedPage | null): Pick<PageRecord, 'fields'> {
+  if (res.engine === undefined || res.engine === 'http') {
+    return parsed?.fields === undefined ? {} : { fields: parsed.fields };
+  }
+  return { fields: { ...parsed?.fields, engine: res.engine } };
 }
 
 /**

@@ -9,6 +9,9 @@ import { UsageError } from '../core/errors.js';
 import { canonicalize, type CanonicalUrl } from '../core/url/canonicalize.js';
 import type { LinkFilterSpec } from '../core/url/link-filter.js';
 import type { CrawlerOptions } from '../crawler/crawler.js';
+import { BrowserFetcher } from '../fetch/browser/browser-fetcher.js';
+import { findChromium } from '../fetch/browser/browser-pool.js';
+import type { Fetcher } from '../fetch/fetcher.js';
 import { HttpFetcher } from '../fetch/http/http-fetcher.js';
 import type { FrontierSettings } from '../frontier/frontier.js';
 import { robotsAgentToken } from '../frontier/robots/agent-token.js';
@@ -92,7 +95,28 @@ export function crawlerOptions(
   };
 }
 
-export function createFetcher(spec: CrawlSpec): HttpFetcher {
+/** The job's engine: the HTTP fetcher, or the browser (Chromium) fetcher. */
+export function createFetcher(spec: CrawlSpec): Fetcher {
+  if (spec.engine === 'browser') {
+    // The one setting of the engine that belongs to the machine, not the job.
+    const executablePath = findChromium(process.env.TRAWL_CHROMIUM_PATH);
+    if (executablePath === null) {
+      throw new UsageError(
+        'the browser engine needs Chromium: apt-get install chromium (or set TRAWL_CHROMIUM_PATH)',
+      );
+    }
+    return new BrowserFetcher({
+      executablePath,
+      userAgent: spec.userAgent,
+      // Each page is a renderer process: a few at once, whatever the job's concurrency.
+      maxPages: Math.min(spec.concurrency, BROWSER_PAGES),
+      totalTimeoutMs: spec.totalTimeoutMs,
+      waitUntil: spec.browserWaitUntil,
+      waitForSelector: spec.browserWaitForSelector,
+      waitMs: spec.browserWaitMs,
+      maxBodyBytes: spec.maxBodyBytes,
+    });
+  }
   return new HttpFetcher({
     userAgent: spec.userAgent,
     connectTimeoutMs: spec.connectTimeoutMs,
@@ -105,6 +129,9 @@ export function createFetcher(spec: CrawlSpec): HttpFetcher {
     addressGuard: spec.addressGuard,
   });
 }
+
+/** Browser pages open at once per crawl process (each is a renderer process). */
+const BROWSER_PAGES = 4;
 
 /** Jobs of at most this many pages parse on the main thread (see createParser). */
 const SMALL_JOB_PAGES = 100;

@@ -57,6 +57,10 @@ interface CrawlFlags {
   lease?: number;
   maxBodyBytes?: number;
   maxRedirects?: number;
+  engine?: 'http' | 'browser';
+  waitUntil?: 'load' | 'domcontentloaded' | 'networkidle';
+  waitFor?: string;
+  waitMs?: number;
   storeBody?: boolean;
   parseWorkers?: number;
   extract?: string;
@@ -144,6 +148,20 @@ export function registerCrawlCommand(program: Command): void {
     )
     .option('--max-body-bytes <n>', 'largest page accepted (default 10485760)', intFlag(1024))
     .option('--max-redirects <n>', 'redirect hops followed (default 10)', intFlag(0))
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'http, or browser: load pages in the system Chromium, scripts run (default http)',
+      ).choices(['http', 'browser']),
+    )
+    .addOption(
+      new Option(
+        '--wait-until <event>',
+        'browser: when a page counts as loaded (default load)',
+      ).choices(['load', 'domcontentloaded', 'networkidle']),
+    )
+    .option('--wait-for <selector>', 'browser: also wait for this CSS selector')
+    .option('--wait-ms <ms>', 'browser: then wait this much longer (default 0)', intFlag(0))
     .option('--store-body', 'keep page bodies in the data dir')
     .option(
       '--extract <formats>',
@@ -192,6 +210,10 @@ export function registerCrawlCommand(program: Command): void {
         bloomFpr: flags.bloomFpr,
         maxBodyBytes: flags.maxBodyBytes,
         maxRedirects: flags.maxRedirects,
+        engine: flags.engine,
+        browserWaitUntil: flags.waitUntil,
+        browserWaitForSelector: flags.waitFor,
+        browserWaitMs: flags.waitMs,
         // WARC is made of the bodies: a WARC export keeps them without --store-body.
         storeBody: flags.storeBody ?? (formatNeedsBodies(format) ? true : undefined),
         parseWorkers: flags.parseWorkers,

@@ -17,7 +17,7 @@ import {
   type ExtractFormat,
   type ExtractOptions,
 } from '../../extract/extract-fields.js';
-import type { HttpFetcher } from '../../fetch/http/http-fetcher.js';
+import type { Fetcher } from '../../fetch/fetcher.js';
 import { decodeHtml } from '../../parse/charset.js';
 import { createParseContext, parsePage } from '../../parse/parse-page.js';
 import type {
@@ -48,7 +48,7 @@ export type DeadlineFetch = (
 ) => Promise<FetchResponse>;
 
 export class PageScraper implements ScrapeService {
-  private readonly fetcher: HttpFetcher;
+  private readonly fetcher: Fetcher;
   readonly spec: CrawlSpec;
 
   /** Builds the fetcher (no socket opens until the first scrape). */

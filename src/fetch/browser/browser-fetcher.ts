@@ -1,0 +1,171 @@
+/**
+ * The browser engine: the fetcher port over a real Chromium (browser-pool.ts). A page is
+ * loaded as a visitor's browser loads it, its scripts run, and the response is the
+ * rendered document (serialised DOM, UTF-8) with the navigation's status and headers, so
+ * the parser, the pipeline and the stores take it like any HTTP response.
+ *
+ * Redirects are followed by the browser (a navigation cannot stop at a 3xx); the record
+ * gets the chain in `redirects` and the last URL as `finalUrl`. Responses that are not
+ * HTML (a PDF, a feed) are passed on as the bytes the browser received.
+ */
+import type { Page, Request, Response } from 'playwright-core';
+import { isTrawlError, TrawlError } from '../../core/errors.js';
+import type { FetchResponse } from '../../core/types.js';
+import type { Fetcher, FetchOptions } from '../fetcher.js';
+import { BrowserPool, deadline } from './browser-pool.js';
+
+/** When a navigation counts as loaded (Playwright's `waitUntil`). */
+export type BrowserWaitUntil = 'load' | 'domcontentloaded' | 'networkidle';
+
+export interface BrowserFetcherOptions {
+  executablePath: string;
+  userAgent: string;
+  /** Pages open at once. */
+  maxPages: number;
+  /** Deadline of the whole page: navigation, waits and reading the document, ms. */
+  totalTimeoutMs: number;
+  /** @default 'load' */
+  waitUntil?: BrowserWaitUntil;
+  /** Also wait for this CSS selector to be attached (within the page's deadline). */
+  waitForSelector?: string | null;
+  /** Then wait this long more, ms (within the page's deadline). @default 0 */
+  waitMs?: number;
+  /** Rendered documents over this many bytes fail with too_large. */
+  maxBodyBytes: number;
+  pagesPerContext?: number;
+  pagesPerBrowser?: number;
+}
+
+const HTML_TYPE = /^\s*(?:text\/html|application\/xhtml\+xml)/i;
+
+export class BrowserFetcher implements Fetcher {
+  private readonly pool: BrowserPool;
+
+  constructor(private readonly options: BrowserFetcherOptions) {
+    this.pool = new BrowserPool({
+      executablePath: options.executablePath,
+      userAgent: options.userAgent,
+      maxPages: options.maxPages,
+      ...(options.pagesPerContext === undefined
+        ? {}
+        : { pagesPerContext: options.pagesPerContext }),
+      ...(options.pagesPerBrowser === undefined
+        ? {}
+        : { pagesPerBrowser: options.pagesPerBrowser }),
+    });
+  }
+
+  async fetch(url: string, options: FetchOptions = {}): Promise<FetchResponse> {
+    const { signal } = options;
+    if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
+    const startedAt = Date.now();
+    const started = performance.now();
+    return this.pool.withPage(async (page) => {
+      const onAbort = (): void => void page.close().catch(() => undefined);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await deadline(
+          this.load(page, url, options, startedAt, started),
+          this.options.totalTimeoutMs,
+          `loading ${url} in the browser`,
+        );
+      } catch (err) {
+        if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
+        if (isTrawlError(err)) throw err;
+        throw browserError(url, err);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async load(
+    page: Page,
+    url: string,
+    options: FetchOptions,
+    startedAt: number,
+    started: number,
+  ): Promise<FetchResponse> {
+    const extra = options.headers;
+    if (extra !== undefined && Object.keys(extra).length > 0) {
+      // Only the document's own request carries them (validators of a recrawl).
+      await page.route('**/*', (route) =>
+        route.request().isNavigationRequest() && route.request().frame() === page.mainFrame()
+          ? route.continue({ headers: { ...route.request().headers(), ...extra } })
+          : route.fallback(),
+      );
+    }
+    const timeout = this.options.totalTimeoutMs;
+    const response = await page.goto(url, {
+      waitUntil: this.options.waitUntil ?? 'load',
+      timeout,
+    });
+    if (response === null) {
+      throw new TrawlError('network', `the browser got no response for ${url}`, {
+        retryable: true,
+      });
+    }
+    const ttfbMs = performance.now() - started;
+    const headers = await response.allHeaders();
+    const type = headers['content-type'] ?? '';
+    let body: Buffer;
+    if (HTML_TYPE.test(type) || type === '') {
+      if (this.options.waitForSelector) {
+        await page.waitForSelector(this.options.waitForSelector, { state: 'attached', timeout });
+      }
+      if ((this.options.waitMs ?? 0) > 0) await page.waitForTimeout(this.options.waitMs ?? 0);
+      body = Buffer.from(await page.content(), 'utf8');
+      // The serialised DOM is UTF-8 whatever the server sent.
+      headers['content-type'] = 'text/html; charset=utf-8';
+    } else {
+      body = await response.body();
+    }
+    if (body.length > this.options.maxBodyBytes) {
+      throw new TrawlError(
+        'too_large',
+        `the rendered page is ${body.length} bytes, over maxBodyBytes ${this.options.maxBodyBytes}`,
+      );
+    }
+    return {
+      url,
+      finalUrl: response.url(),
+      status: response.status(),
+      headers,
+      body,
+      redirects: redirectChain(response),
+      startedAt,
+      ttfbMs,
+      durationMs: performance.now() - started,
+      wireBytes: Number(headers['content-length'] ?? body.length) || body.length,
+      engine: 'browser',
+    };
+  }
+}
+
+/** The URLs the navigation was redirected to, in order (the last is the response's). */
+function redirectChain(response: Response): string[] {
+  const requested: string[] = [];
+  for (let r: Request | null = response.request(); r !== null; r = r.redirectedFrom()) {
+    requested.unshift(r.url());
+  }
+  return requested.slice(1);
+}
+
+/** A Playwright failure as the error code the crawler's retry policy understands. */
+function browserError(url: string, err: unknown): TrawlError {
+  const message = (err as Error).message?.split('\n')[0] ?? String(err);
+  if (/Timeout|timed out/i.test(message)) {
+    return new TrawlError('timeout', `loading ${url} in the browser: ${message}`, {
+      cause: err,
+      retryable: true,
+    });
+  }
+  return new TrawlError('network', `loading ${url} in the browser: ${message}`, {
+    cause: err,
+    retryable: true,
+  });
+}

@@ -1,0 +1,229 @@
+/**
+ * The browser engine end to end, through the real CLI and the system Chromium: a site
+ * whose content and links exist only after its scripts run (one of them only after a
+ * delay) is crawled whole with `--engine browser` and not with the HTTP engine; a page
+ * that never answers fails with a timeout and does not hold the crawl; no Chromium
+ * process outlives the crawl — after it ends, and after it is killed with SIGKILL.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { findChromium } from '../../src/fetch/browser/browser-pool.js';
+import { collect, runCli, spawnCli } from '../support/cli.js';
+import { html, startTestServer, type TestServer } from '../support/http-server.js';
+import { readJsonl, type OutputRow } from '../support/read-output.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** A row with the fields this engine adds. */
+type Row = OutputRow & { engine?: string; markdown?: string };
+const rowsOf = async (path: string): Promise<Row[]> => (await readJsonl(path)) as Row[];
+
+const chromium = findChromium(process.env.TRAWL_CHROMIUM_PATH);
+
+/** A page that writes its title, text and links with a script (the HTML has none). */
+function scripted(title: string, links: string[], delayMs = 0): string {
+  const build = `document.title = ${JSON.stringify(title)};
+    const main = document.createElement('main');
+    main.innerHTML = ${JSON.stringify(
+      `<h1>${title}</h1><p>Rendered by script: the ${title} page of the scripted site.</p>` +
+        links.map((l) => `<a class="late" href="${l}">${l}</a>`).join(' '),
+    )};
+    document.body.appendChild(main);`;
+  const run = delayMs > 0 ? `setTimeout(() => { ${build} }, ${delayMs});` : build;
+  return `<!doctype html><html><head><script src="/app.js"></script></head><body><div id="root"></div><img src="/big.png"><script>${run}</script></body></html>`;
+}
+
+/** PIDs of live processes started by the browser engine of crawl process `owner`. */
+function browserProcessesOf(owner: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = readFileSync(join('/proc', entry, 'environ'), 'latin1');
+      if (!env.split('\0').includes(`TRAWL_BROWSER_OWNER=${owner}`)) continue;
+      const stat = readFileSync(join('/proc', entry, 'stat'), 'latin1');
+      if (stat.split(') ')[1]?.startsWith('Z')) continue; // reaped soon
+      pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+async function noBrowserProcessesOf(owner: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = browserProcessesOf(owner);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) {
+      assert.fail(`Chromium processes of crawl ${owner} still alive: ${left.join(', ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe(
+  'browser engine',
+  { skip: chromium === null ? 'no Chromium installed' : false, timeout: 180_000 },
+  () => {
+    let server: TestServer;
+    let dir: Awaited<ReturnType<typeof tempDir>>;
+    const images: string[] = [];
+    before(async () => {
+      dir = await tempDir('trawl-browser-');
+      server = await startTestServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/app.js') {
+          res.writeHead(200, { 'content-type': 'text/javascript' });
+          res.end('window.appLoaded = true;');
+        } else if (path === '/big.png') {
+          images.push(path);
+          res.writeHead(200, { 'content-type': 'image/png' });
+          res.end(Buffer.alloc(10));
+        } else if (path === '/') {
+          html(res, scripted('Home', ['/a', '/b']));
+        } else if (path === '/a') {
+          html(res, scripted('Page A', ['/late']));
+        } else if (path === '/b') {
+          html(res, scripted('Page B', ['/a', '/']));
+        } else if (path === '/late') {
+          // Its link appears 400 ms after load: found only by waiting for it.
+          html(res, scripted('Late page', ['/last'], 400));
+        } else if (path === '/last') {
+          html(res, scripted('Last page', []));
+        } else if (path === '/hang') {
+          // Never answers.
+        } else {
+          html(res, '<title>not found</title>', 404);
+        }
+      });
+    });
+    after(async () => {
+      await server?.close();
+      await dir?.cleanup();
+    });
+
+    test('a scripted site: every page and link found with --engine browser, none with http', async () => {
+      const out = join(dir.path, 'browser.jsonl');
+      const run = await runCli([
+        'crawl',
+        `${server.origin}/`,
+        '--engine',
+        'browser',
+        '--wait-for',
+        'main a.late, main p',
+        '--wait-ms',
+        '600',
+        '--delay',
+        '0',
+        '--no-robots',
+        '--extract',
+        'markdown',
+        '--data-dir',
+        join(dir.path, 'browser-data'),
+        '--out',
+        out,
+        '--no-progress',
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const rows = await rowsOf(out);
+      const byPath = new Map(rows.map((r) => [new URL(r.url).pathname, r]));
+      assert.deepEqual([...byPath.keys()].sort(), ['/', '/a', '/b', '/last', '/late']);
+      for (const [path, row] of byPath) {
+        assert.equal(row.status, 200, path);
+        assert.equal(row.engine, 'browser', path);
+        assert.match(String(row.markdown), /Rendered by script/, path);
+      }
+      assert.equal(byPath.get('/a')?.title, 'Page A');
+      assert.equal(byPath.get('/late')?.title, 'Late page');
+      // Images are not loaded by default.
+      assert.equal(images.length, 0);
+      // Each page once.
+      assert.equal(server.hits('/a'), 1);
+
+      // The same site over HTTP: the HTML has no links, so only the start page.
+      const httpOut = join(dir.path, 'http.jsonl');
+      const plain = await runCli([
+        'crawl',
+        `${server.origin}/`,
+        '--delay',
+        '0',
+        '--no-robots',
+        '--data-dir',
+        join(dir.path, 'http-data'),
+        '--out',
+        httpOut,
+        '--no-progress',
+      ]);
+      assert.equal(plain.code, 0, plain.stderr);
+      const httpRows = await rowsOf(httpOut);
+      assert.deepEqual(
+        httpRows.map((r) => new URL(r.url).pathname),
+        ['/'],
+      );
+      assert.equal(httpRows[0]?.title, null);
+      assert.equal(httpRows[0]?.engine, undefined);
+    });
+
+    test('a page that never answers times out; the crawl ends and leaves no browser behind', async () => {
+      const out = join(dir.path, 'hang.jsonl');
+      const child = spawnCli([
+        'crawl',
+        `${server.origin}/hang`,
+        `${server.origin}/b`,
+        '--engine',
+        'browser',
+        '--timeout',
+        '2000',
+        '--max-retries',
+        '0',
+        '--delay',
+        '0',
+        '--no-robots',
+        '--data-dir',
+        join(dir.path, 'hang-data'),
+        '--out',
+        out,
+        '--no-progress',
+      ]);
+      const pid = child.pid!;
+      const run = await collect(child);
+      assert.equal(run.code, 0, run.stderr);
+      const rows = await rowsOf(out);
+      const hang = rows.find((r) => r.url.endsWith('/hang'));
+      assert.equal(hang?.error, 'timeout');
+      assert.ok(rows.some((r) => r.url.endsWith('/b') && r.status === 200));
+      await noBrowserProcessesOf(pid);
+    });
+
+    test('kill -9 of the crawler: its Chromium processes exit too', async () => {
+      const child = spawnCli([
+        'crawl',
+        `${server.origin}/hang`,
+        '--engine',
+        'browser',
+        '--timeout',
+        '60000',
+        '--delay',
+        '0',
+        '--no-robots',
+        '--data-dir',
+        join(dir.path, 'kill-data'),
+        '--no-progress',
+      ]);
+      const pid = child.pid!;
+      const exited = collect(child);
+      // The browser is up once it has asked for the page.
+      const deadline = Date.now() + 30_000;
+      while (server.hits('/hang') < 2 || browserProcessesOf(pid).length === 0) {
+        if (Date.now() > deadline) assert.fail('the browser never asked for the page');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGKILL');
+      await exited;
+      await noBrowserProcessesOf(pid);
+    });
+  },
+);
