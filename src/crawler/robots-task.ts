@@ -11,13 +11,17 @@ import { commitOne, ContactSpacer, type TaskContext } from './task-context.js';
 export async function runRobotsTask(ctx: TaskContext, lease: Lease): Promise<void> {
   const origin = originOf(lease.url);
   const spacer = new ContactSpacer(ctx, lease.hostDelayMs);
-  const fetched = await fetchRobots((url, options) => ctx.fetcher.fetch(url, options), origin, {
-    signal: ctx.signal,
-    beforeHop: async () => {
-      spacer.ended();
-      await spacer.beforeNext();
+  const fetched = await fetchRobots(
+    (url, options) => ctx.fetcher.fetch(url, { ...options, resource: 'file' }),
+    origin,
+    {
+      signal: ctx.signal,
+      beforeHop: async () => {
+        spacer.ended();
+        await spacer.beforeNext();
+      },
     },
-  });
+  );
   spacer.ended();
   if (ctx.signal.aborted) {
     await commitOne(ctx, { kind: 'release', token: lease.token });

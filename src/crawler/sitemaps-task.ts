@@ -20,6 +20,7 @@ export async function runSitemapsTask(ctx: TaskContext, lease: Lease): Promise<v
       try {
         return await ctx.fetcher.fetch(url, {
           ...options,
+          resource: 'file',
           signal: ctx.signal,
           onRedirect: async (): Promise<'follow'> => {
             spacer.ended();

@@ -36,6 +36,11 @@ export interface FetchOptions {
   truncateBody?: boolean;
   /** Aborts the request (the crawl is stopping); the error code is `aborted`. */
   signal?: AbortSignal;
+  /**
+   * 'file': a machine-read file (robots.txt, a sitemap) that no script renders; the
+   * browser engine fetches it over HTTP. @default 'page'
+   */
+  resource?: 'page' | 'file';
 }
 
 export interface Fetcher {

@@ -97,6 +97,7 @@ export function crawlerOptions(
 
 /** The job's engine: the HTTP fetcher, or the browser (Chromium) fetcher. */
 export function createFetcher(spec: CrawlSpec): Fetcher {
+  const http = createHttpFetcher(spec);
   if (spec.engine === 'browser') {
     // The one setting of the engine that belongs to the machine, not the job.
     const executablePath = findChromium(process.env.TRAWL_CHROMIUM_PATH);
@@ -106,6 +107,7 @@ export function createFetcher(spec: CrawlSpec): Fetcher {
       );
     }
     return new BrowserFetcher({
+      http,
       executablePath,
       userAgent: spec.userAgent,
       // Each page is a renderer process: a few at once, whatever the job's concurrency.
@@ -117,6 +119,10 @@ export function createFetcher(spec: CrawlSpec): Fetcher {
       maxBodyBytes: spec.maxBodyBytes,
     });
   }
+  return http;
+}
+
+function createHttpFetcher(spec: CrawlSpec): HttpFetcher {
   return new HttpFetcher({
     userAgent: spec.userAgent,
     connectTimeoutMs: spec.connectTimeoutMs,

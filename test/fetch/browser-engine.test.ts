@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../../src/fetch/browser/browser-pool.js';
 import { collect, runCli, spawnCli } from '../support/cli.js';
+import { distributedSandbox } from '../support/distributed.js';
 import { html, startTestServer, type TestServer } from '../support/http-server.js';
 import { readJsonl, type OutputRow } from '../support/read-output.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -165,6 +166,46 @@ describe(
       );
       assert.equal(httpRows[0]?.title, null);
       assert.equal(httpRows[0]?.engine, undefined);
+    });
+
+    test('the distributed mode crawls the scripted site the same (a worker drives the browser)', async () => {
+      const sandbox = await distributedSandbox();
+      try {
+        const out = join(dir.path, 'distributed.jsonl');
+        const run = await runCli(
+          [
+            'crawl',
+            `${server.origin}/`,
+            '--job',
+            'scripted-site',
+            '--engine',
+            'browser',
+            '--wait-for',
+            'main a.late, main p',
+            '--wait-ms',
+            '600',
+            '--delay',
+            '0',
+            '--out',
+            out,
+            '--no-progress',
+          ],
+          sandbox.env,
+        );
+        assert.equal(run.code, 0, run.stderr);
+        const rows = await rowsOf(out);
+        assert.deepEqual(rows.map((r) => new URL(r.url).pathname).sort(), [
+          '/',
+          '/a',
+          '/b',
+          '/last',
+          '/late',
+        ]);
+        assert.ok(rows.every((r) => r.engine === 'browser' && r.status === 200));
+        assert.equal(rows.find((r) => r.url.endsWith('/late'))?.title, 'Late page');
+      } finally {
+        await sandbox.cleanup();
+      }
     });
 
     test('a page that never answers times out; the crawl ends and leaves no browser behind', async () => {

@@ -18,6 +18,8 @@ import { BrowserPool, deadline } from './browser-pool.js';
 export type BrowserWaitUntil = 'load' | 'domcontentloaded' | 'networkidle';
 
 export interface BrowserFetcherOptions {
+  /** Fetches what no browser renders (FetchOptions.resource 'file': robots.txt, sitemaps). */
+  http: Fetcher;
   executablePath: string;
   userAgent: string;
   /** Pages open at once. */
@@ -56,6 +58,8 @@ export class BrowserFetcher implements Fetcher {
   }
 
   async fetch(url: string, options: FetchOptions = {}): Promise<FetchResponse> {
+    // A browser shows an empty 404 robots.txt as an error page, and a sitemap as a viewer.
+    if (options.resource === 'file') return this.options.http.fetch(url, options);
     const { signal } = options;
     if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
     const startedAt = Date.now();
@@ -79,8 +83,32 @@ export class BrowserFetcher implements Fetcher {
     });
   }
 
+  /** A navigation that ended in an error status without a document to render. */
+  private async answered(
+    url: string,
+    response: Response,
+    body: Buffer,
+    startedAt: number,
+    started: number,
+  ): Promise<FetchResponse> {
+    const elapsed = performance.now() - started;
+    return {
+      url,
+      finalUrl: response.url(),
+      status: response.status(),
+      headers: await response.allHeaders(),
+      body,
+      redirects: redirectChain(response),
+      startedAt,
+      ttfbMs: elapsed,
+      durationMs: elapsed,
+      wireBytes: 0,
+      engine: 'browser',
+    };
+  }
+
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.options.http.close()]);
   }
 
   private async load(
@@ -100,10 +128,20 @@ export class BrowserFetcher implements Fetcher {
       );
     }
     const timeout = this.options.totalTimeoutMs;
-    const response = await page.goto(url, {
-      waitUntil: this.options.waitUntil ?? 'load',
-      timeout,
+    // Chromium fails the navigation of an error status with an empty body (it shows its
+    // own error page): the response still arrived, and is the answer.
+    let document: Response | null = null;
+    page.on('response', (r) => {
+      if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) document = r;
     });
+    let response: Response | null;
+    try {
+      response = await page.goto(url, { waitUntil: this.options.waitUntil ?? 'load', timeout });
+    } catch (err) {
+      const arrived = document as Response | null;
+      if (arrived === null || arrived.status() < 400) throw err;
+      return this.answered(url, arrived, Buffer.alloc(0), startedAt, started);
+    }
     if (response === null) {
       throw new TrawlError('network', `the browser got no response for ${url}`, {
         retryable: true,
