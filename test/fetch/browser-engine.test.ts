@@ -35,6 +35,18 @@ function scripted(title: string, links: string[], delayMs = 0): string {
   return `<!doctype html><html><head><script src="/app.js"></script></head><body><div id="root"></div><img src="/big.png"><script>${run}</script></body></html>`;
 }
 
+/** The browser crawl of the scripted site (robots.txt obeyed: an empty 404, so all allowed). */
+const SCRIPTED_SITE_FLAGS = [
+  '--engine',
+  'browser',
+  '--wait-for',
+  'main a.late, main p',
+  '--wait-ms',
+  '600',
+  '--delay',
+  '0',
+];
+
 /** PIDs of live processes started by the browser engine of crawl process `owner`. */
 function browserProcessesOf(owner: number): number[] {
   const pids: number[] = [];
@@ -111,15 +123,7 @@ describe(
       const run = await runCli([
         'crawl',
         `${server.origin}/`,
-        '--engine',
-        'browser',
-        '--wait-for',
-        'main a.late, main p',
-        '--wait-ms',
-        '600',
-        '--delay',
-        '0',
-        '--no-robots',
+        ...SCRIPTED_SITE_FLAGS,
         '--extract',
         'markdown',
         '--data-dir',
@@ -141,8 +145,9 @@ describe(
       assert.equal(byPath.get('/late')?.title, 'Late page');
       // Images are not loaded by default.
       assert.equal(images.length, 0);
-      // Each page once.
+      // Each page once; robots.txt asked once (over HTTP: an empty 404, so all allowed).
       assert.equal(server.hits('/a'), 1);
+      assert.equal(server.hits('/robots.txt'), 1);
 
       // The same site over HTTP: the HTML has no links, so only the start page.
       const httpOut = join(dir.path, 'http.jsonl');
@@ -178,14 +183,7 @@ describe(
             `${server.origin}/`,
             '--job',
             'scripted-site',
-            '--engine',
-            'browser',
-            '--wait-for',
-            'main a.late, main p',
-            '--wait-ms',
-            '600',
-            '--delay',
-            '0',
+            ...SCRIPTED_SITE_FLAGS,
             '--out',
             out,
             '--no-progress',
