@@ -131,9 +131,11 @@ export class BrowserFetcher implements Fetcher {
     // Chromium fails the navigation of an error status with an empty body (it shows its
     // own error page): the response still arrived, and is the answer.
     let document: Response | null = null;
-    page.on('response', (r) => {
+    const onResponse = (r: Response): void => {
       if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) document = r;
-    });
+    };
+    // Removed after: the page serves more loads, and listeners would pile up on it.
+    page.on('response', onResponse);
     let response: Response | null;
     try {
       response = await page.goto(url, { waitUntil: this.options.waitUntil ?? 'load', timeout });
@@ -141,6 +143,8 @@ export class BrowserFetcher implements Fetcher {
       const arrived = document as Response | null;
       if (arrived === null || arrived.status() < 400) throw err;
       return this.answered(url, arrived, Buffer.alloc(0), startedAt, started);
+    } finally {
+      page.off('response', onResponse);
     }
     if (response === null) {
       throw new TrawlError('network', `the browser got no response for ${url}`, {
