@@ -17,7 +17,6 @@
 --@include lib/seen
 --@include lib/hosts
 --@include lib/queue
---@include lib/job
 
 local B = string.sub(KEYS[1], 1, -4)
 local ctx = ctx_open(B, clock_now(''))

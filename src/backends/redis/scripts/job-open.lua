@@ -15,7 +15,6 @@
 --@include lib/common
 --@include lib/seen
 --@include lib/hosts
---@include lib/queue
 --@include lib/job
 
 local B = string.sub(KEYS[1], 1, -4)

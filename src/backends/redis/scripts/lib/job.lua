@@ -1,5 +1,5 @@
--- Opening a job and queueing its start: shared by job-open, add and job-submit.
--- Needs lib/keys, lib/common, lib/seen, lib/hosts and lib/queue.
+-- Opening a job: shared by job-open and job-submit.
+-- Needs lib/keys, lib/common and lib/hosts.
 
 -- Creates the job's hashes from `count` name, value pairs of settings at args[from], or
 -- updates an existing job's (dedup settings are kept: a seen-set cannot change its shape)
@@ -38,24 +38,4 @@ local function job_open(B, now, args, from, count)
     for _, host in ipairs(parked) do host_refile(ctx, ctx_host(ctx, host)) end
   end
   return false
-end
-
--- Origins whose sitemap walk starts the job, as `count` pairs at args[from]: fingerprint
--- (hex), origin ("scheme://host[:port]"). Each origin is walked once per job (the walk
--- waits for the origin's robots.txt like any request). Returns how many were new.
-local function queue_sitemaps(ctx, args, from, count)
-  if count == 0 then return 0 end
-  local fps = {}
-  for i = 0, count - 1 do fps[i + 1] = fp_bytes(args[from + i * 2]) end
-  local new = seen_add_many(ctx.B, fps)
-  local added = 0
-  for i = 0, count - 1 do
-    if new[i + 1] == 1 then
-      local origin = args[from + 1 + i * 2]
-      queue_urgent(ctx, entry_new('s', 0, 0, origin), url_host(origin), nil, false)
-      added = added + 1
-    end
-  end
-  if added > 0 then ctx_count(ctx, 'known', added) end
-  return added
 end

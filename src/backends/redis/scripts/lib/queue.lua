@@ -40,24 +40,42 @@ local function queue_promote(ctx, limit)
   end
 end
 
--- Links given as 5 consecutive values from args[from]: fingerprint (16 hex digits), url, host,
--- depth, priority; `count` links. Queues those never seen; returns how many.
-local function queue_links(ctx, args, from, count)
+-- Entries of `stride` values each from args[from], the first a fingerprint (16 hex digits);
+-- `count` of them. Records them in the seen-set and calls queue_one(at) for each never
+-- seen (at: where its values start); returns how many that was.
+local function queue_unseen(ctx, args, from, count, stride, queue_one)
   if count == 0 then return 0 end
   local fps = {}
-  for i = 0, count - 1 do fps[i + 1] = fp_bytes(args[from + i * 5]) end
+  for i = 0, count - 1 do fps[i + 1] = fp_bytes(args[from + i * stride]) end
   local new = seen_add_many(ctx.B, fps)
   local added = 0
   for i = 0, count - 1 do
     if new[i + 1] == 1 then
-      local at = from + i * 5
-      local prio = tonumber(args[at + 4])
-      queue_normal(ctx, entry_new('p', args[at + 3], prio, args[at + 1]), args[at + 2], prio)
+      queue_one(from + i * stride)
       added = added + 1
     end
   end
   if added > 0 then ctx_count(ctx, 'known', added) end
   return added
+end
+
+-- Links given as 5 consecutive values from args[from]: fingerprint (16 hex digits), url, host,
+-- depth, priority; `count` links. Queues those never seen; returns how many.
+local function queue_links(ctx, args, from, count)
+  return queue_unseen(ctx, args, from, count, 5, function(at)
+    local prio = tonumber(args[at + 4])
+    queue_normal(ctx, entry_new('p', args[at + 3], prio, args[at + 1]), args[at + 2], prio)
+  end)
+end
+
+-- Origins whose sitemap walk starts the job, as `count` pairs at args[from]: fingerprint
+-- (hex), origin ("scheme://host[:port]"). Each origin is walked once per job (the walk
+-- waits for the origin's robots.txt like any request). Returns how many were new.
+local function queue_sitemaps(ctx, args, from, count)
+  return queue_unseen(ctx, args, from, count, 2, function(at)
+    local origin = args[at + 1]
+    queue_urgent(ctx, entry_new('s', 0, 0, origin), url_host(origin), nil, false)
+  end)
 end
 
 -- Leases past their deadline go back (at most `limit`): their holder is presumed dead or
