@@ -6,11 +6,11 @@
  * process outlives the crawl — after it ends, and after it is killed with SIGKILL.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findChromium } from '../../src/fetch/browser/browser-pool.js';
 import { collect, runCli, spawnCli } from '../support/cli.js';
+import { browserProcessesOf, noBrowserProcessesOf } from '../support/browser-processes.js';
 import { distributedSandbox } from '../support/distributed.js';
 import { html, startTestServer, type TestServer } from '../support/http-server.js';
 import { readJsonl, type OutputRow } from '../support/read-output.js';
@@ -46,36 +46,6 @@ const SCRIPTED_SITE_FLAGS = [
   '--delay',
   '0',
 ];
-
-/** PIDs of live processes started by the browser engine of crawl process `owner`. */
-function browserProcessesOf(owner: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const env = readFileSync(join('/proc', entry, 'environ'), 'latin1');
-      if (!env.split('\0').includes(`TRAWL_BROWSER_OWNER=${owner}`)) continue;
-      const stat = readFileSync(join('/proc', entry, 'stat'), 'latin1');
-      if (stat.split(') ')[1]?.startsWith('Z')) continue; // reaped soon
-      pids.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
-}
-
-async function noBrowserProcessesOf(owner: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = browserProcessesOf(owner);
-    if (left.length === 0) return;
-    if (Date.now() > deadline) {
-      assert.fail(`Chromium processes of crawl ${owner} still alive: ${left.join(', ')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe(
   'browser engine',

@@ -4,45 +4,13 @@
  * page cut by its deadline, and no process left once the pool is closed.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { isTrawlError } from '../../src/core/errors.js';
 import { BrowserPool, deadline, findChromium } from '../../src/fetch/browser/browser-pool.js';
+import { noBrowserProcessesOf } from '../support/browser-processes.js';
 
 const chromium = findChromium(process.env.TRAWL_CHROMIUM_PATH);
-
-/** Live Chromium processes this test process started. */
-function ourBrowserProcesses(): number {
-  let n = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const env = readFileSync(join('/proc', entry, 'environ'), 'latin1');
-      if (!env.split('\0').includes(`TRAWL_BROWSER_OWNER=${process.pid}`)) continue;
-      if (
-        readFileSync(join('/proc', entry, 'stat'), 'latin1')
-          .split(') ')[1]
-          ?.startsWith('Z')
-      ) {
-        continue;
-      }
-      n++;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return n;
-}
-
-async function noneLeft(): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (ourBrowserProcesses() > 0) {
-    if (Date.now() > deadline) assert.fail(`${ourBrowserProcesses()} Chromium processes left`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe(
   'browser pool',
@@ -80,7 +48,7 @@ describe(
       } finally {
         await pool.close();
       }
-      await noneLeft();
+      await noBrowserProcessesOf(process.pid);
     });
 
     test('a renderer crash fails only its page; the next page works', async () => {
@@ -104,7 +72,7 @@ describe(
       } finally {
         await pool.close();
       }
-      await noneLeft();
+      await noBrowserProcessesOf(process.pid);
     });
 
     test('a page whose script never returns is cut by its deadline; the next page works', async () => {
@@ -129,7 +97,7 @@ describe(
       } finally {
         await pool.close();
       }
-      await noneLeft();
+      await noBrowserProcessesOf(process.pid);
     });
   },
 );
