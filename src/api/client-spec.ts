@@ -58,13 +58,13 @@ export function clientSpec(
   checkUrlCount(settings, spec.seeds.length, `${fieldPrefix}.seeds`);
   spec.seeds.forEach((seed, i) => checkTarget(targets, seed, `${fieldPrefix}.seeds.${i}`));
   checkClientPipeline(spec.pipeline, `${fieldPrefix}.pipeline`);
-  if (spec.engine === 'browser') {
+  if (spec.engine !== 'http') {
     // Chromium resolves names and follows redirects itself, past the connect-time guard of
     // the HTTP engine: until its traffic goes through a filtering proxy, strangers' URLs
     // are not loaded in it.
     throw new ApiError(
       'unsupported_option',
-      `${fieldPrefix}.engine: the browser engine is not available through the API yet (crawl with \`trawl crawl --engine browser\`)`,
+      `${fieldPrefix}.engine: the ${spec.engine} engine is not available through the API yet (crawl with \`trawl crawl --engine ${spec.engine}\`)`,
       { field: `${fieldPrefix}.engine` },
     );
   }

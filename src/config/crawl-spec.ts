@@ -74,9 +74,10 @@ export const crawlSpecSchema = z.object({
   /**
    * Which engine fetches pages. http: undici (fast; what the server sends). browser: the
    * system Chromium (playwright-core) loads each page, runs its scripts and the record
-   * holds the rendered document (docs/browser.md).
+   * holds the rendered document. auto: HTTP first, and the browser for the pages and
+   * URL patterns where rendering is measured to add links or text (docs/browser.md).
    */
-  engine: z.enum(['http', 'browser']).default('http'),
+  engine: z.enum(['http', 'browser', 'auto']).default('http'),
   /** Browser engine: when a page counts as loaded (Playwright's waitUntil). */
   browserWaitUntil: z.enum(['load', 'domcontentloaded', 'networkidle']).default('load'),
   /** Browser engine: also wait for this CSS selector (within totalTimeoutMs). */

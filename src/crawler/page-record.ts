@@ -67,9 +67,9 @@ export function successRecord(
   };
 }
 
-/** The record's fields: the parser's, and the engine when it was not plain HTTP. */
+/** The record's fields: the parser's, and the engine when the fetcher named it. */
 function fieldsOf(res: FetchResponse, parsed: ParsedPage | null): Pick<PageRecord, 'fields'> {
-  if (res.engine === undefined || res.engine === 'http') {
+  if (res.engine === undefined) {
     return parsed?.fields === undefined ? {} : { fields: parsed.fields };
   }
   return { fields: { ...parsed?.fields, engine: res.engine } };

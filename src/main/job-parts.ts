@@ -5,17 +5,21 @@
  */
 import { availableParallelism } from 'node:os';
 import type { CrawlSpec } from '../config/crawl-spec.js';
+import type { FetchResponse } from '../core/types.js';
 import { UsageError } from '../core/errors.js';
 import { canonicalize, type CanonicalUrl } from '../core/url/canonicalize.js';
 import type { LinkFilterSpec } from '../core/url/link-filter.js';
 import type { CrawlerOptions } from '../crawler/crawler.js';
+import { AutoFetcher, type DocumentSignals } from '../fetch/auto/auto-fetcher.js';
 import { BrowserFetcher } from '../fetch/browser/browser-fetcher.js';
 import { findChromium } from '../fetch/browser/browser-pool.js';
 import type { Fetcher } from '../fetch/fetcher.js';
 import { HttpFetcher } from '../fetch/http/http-fetcher.js';
 import type { FrontierSettings } from '../frontier/frontier.js';
 import { robotsAgentToken } from '../frontier/robots/agent-token.js';
+import { decodeHtml } from '../parse/charset.js';
 import { InlinePageParser } from '../parse/inline-page-parser.js';
+import { looksLikeShell, pageSignals } from '../parse/page-signals.js';
 import type { PageParser, PageParserOptions } from '../parse/page-parser.js';
 import { WorkerPageParser } from '../parse/worker-page-parser.js';
 import { extractOptions } from './job-pipeline.js';
@@ -95,31 +99,56 @@ export function crawlerOptions(
   };
 }
 
-/** The job's engine: the HTTP fetcher, or the browser (Chromium) fetcher. */
-export function createFetcher(spec: CrawlSpec): Fetcher {
+/**
+ * The job's engine: the HTTP fetcher, the browser (Chromium) fetcher, or both behind the
+ * auto engine (HTTP first, the browser where rendering is measured to matter).
+ */
+export function createFetcher(
+  spec: CrawlSpec,
+  onEngineDecision?: (message: string) => void,
+): Fetcher {
   const http = createHttpFetcher(spec);
-  if (spec.engine === 'browser') {
-    // The one setting of the engine that belongs to the machine, not the job.
-    const executablePath = findChromium(process.env.TRAWL_CHROMIUM_PATH);
-    if (executablePath === null) {
-      throw new UsageError(
-        'the browser engine needs Chromium: apt-get install chromium (or set TRAWL_CHROMIUM_PATH)',
-      );
-    }
-    return new BrowserFetcher({
-      http,
-      executablePath,
-      userAgent: spec.userAgent,
-      // Each page is a renderer process: a few at once, whatever the job's concurrency.
-      maxPages: Math.min(spec.concurrency, BROWSER_PAGES),
-      totalTimeoutMs: spec.totalTimeoutMs,
-      waitUntil: spec.browserWaitUntil,
-      waitForSelector: spec.browserWaitForSelector,
-      waitMs: spec.browserWaitMs,
-      maxBodyBytes: spec.maxBodyBytes,
-    });
+  if (spec.engine === 'http') return http;
+  // The one setting of the engine that belongs to the machine, not the job.
+  const executablePath = findChromium(process.env.TRAWL_CHROMIUM_PATH);
+  if (executablePath === null) {
+    throw new UsageError(
+      `the ${spec.engine} engine needs Chromium: apt-get install chromium (or set TRAWL_CHROMIUM_PATH)`,
+    );
   }
-  return http;
+  const browser = new BrowserFetcher({
+    http,
+    executablePath,
+    userAgent: spec.userAgent,
+    // Each page is a renderer process: a few at once, whatever the job's concurrency.
+    maxPages: Math.min(spec.concurrency, BROWSER_PAGES),
+    totalTimeoutMs: spec.totalTimeoutMs,
+    waitUntil: spec.browserWaitUntil,
+    waitForSelector: spec.browserWaitForSelector,
+    waitMs: spec.browserWaitMs,
+    maxBodyBytes: spec.maxBodyBytes,
+  });
+  if (spec.engine === 'browser') return browser;
+  return new AutoFetcher({
+    http,
+    browser,
+    inspect: documentSignals,
+    ...(onEngineDecision === undefined
+      ? {}
+      : {
+          onDecision: (d) =>
+            onEngineDecision(`engine auto: ${d.pattern} → ${d.mode} (${d.reason}; at ${d.url})`),
+        }),
+  });
+}
+
+/** What the auto engine compares of a document (parse/page-signals.ts). */
+function documentSignals(res: FetchResponse): DocumentSignals {
+  const signals = pageSignals(
+    decodeHtml(res.body, res.headers['content-type'] ?? null).text,
+    res.finalUrl,
+  );
+  return { textChars: signals.textChars, links: signals.links, shell: looksLikeShell(signals) };
 }
 
 function createHttpFetcher(spec: CrawlSpec): HttpFetcher {

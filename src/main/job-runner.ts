@@ -71,7 +71,9 @@ export class JobRunner {
       prefix: options.prefix,
       settings: frontierSettings(spec),
     });
-    const fetcher = createFetcher(spec);
+    const fetcher = createFetcher(spec, (message) =>
+      options.log.info({ job: options.jobId }, message),
+    );
     const parser = createParser(spec, filterSpec);
     // After a reconnect Redis may have restarted from a persistence file that missed its
     // last writes, links of lost commits among them: the parser must return them again.

@@ -259,6 +259,7 @@ for (const mode of SERVICE_MODES) {
         ],
         // Not through the API until the browser's traffic is filtered (docs/browser.md).
         [{ seeds: ['http://127.0.0.1/'], engine: 'browser' }, 'body.engine'],
+        [{ seeds: ['http://127.0.0.1/'], engine: 'auto' }, 'body.engine'],
         [{ seeds: ['http://127.0.0.1/'], engine: 'curl' }, 'body.engine'],
       ];
       for (const [body, field] of cases) {

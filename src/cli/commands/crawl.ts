@@ -57,7 +57,7 @@ interface CrawlFlags {
   lease?: number;
   maxBodyBytes?: number;
   maxRedirects?: number;
-  engine?: 'http' | 'browser';
+  engine?: 'http' | 'browser' | 'auto';
   waitUntil?: 'load' | 'domcontentloaded' | 'networkidle';
   waitFor?: string;
   waitMs?: number;
@@ -151,17 +151,17 @@ export function registerCrawlCommand(program: Command): void {
     .addOption(
       new Option(
         '--engine <engine>',
-        'http, or browser: load pages in the system Chromium, scripts run (default http)',
-      ).choices(['http', 'browser']),
+        'http; browser: load pages in the system Chromium, scripts run; auto: HTTP, and the browser where rendering adds links or text (default http)',
+      ).choices(['http', 'browser', 'auto']),
     )
     .addOption(
       new Option(
         '--wait-until <event>',
-        'browser: when a page counts as loaded (default load)',
+        'browser, auto: when a page counts as loaded (default load)',
       ).choices(['load', 'domcontentloaded', 'networkidle']),
     )
-    .option('--wait-for <selector>', 'browser: also wait for this CSS selector')
-    .option('--wait-ms <ms>', 'browser: then wait this much longer (default 0)', intFlag(0))
+    .option('--wait-for <selector>', 'browser, auto: also wait for this CSS selector')
+    .option('--wait-ms <ms>', 'browser, auto: then wait this much longer (default 0)', intFlag(0))
     .option('--store-body', 'keep page bodies in the data dir')
     .option(
       '--extract <formats>',

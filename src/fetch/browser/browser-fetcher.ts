@@ -60,6 +60,33 @@ export class BrowserFetcher implements Fetcher {
   async fetch(url: string, options: FetchOptions = {}): Promise<FetchResponse> {
     // A browser shows an empty 404 robots.txt as an error page, and a sitemap as a viewer.
     if (options.resource === 'file') return this.options.http.fetch(url, options);
+    return this.inPage(url, options, null);
+  }
+
+  /**
+   * Renders a document already fetched (the auto engine's HTTP response, redirects done):
+   * the browser's navigation to its final URL is answered with its status, headers and
+   * bytes, so the document is requested once, through the HTTP engine's politeness and
+   * guard; its scripts, styles and XHR the browser loads itself.
+   */
+  async render(document: FetchResponse, options: FetchOptions = {}): Promise<FetchResponse> {
+    const rendered = await this.inPage(document.finalUrl, options, document);
+    return {
+      ...rendered,
+      url: document.url,
+      redirects: document.redirects,
+      startedAt: document.startedAt,
+      ttfbMs: document.ttfbMs,
+      durationMs: document.durationMs + rendered.durationMs,
+      wireBytes: document.wireBytes,
+    };
+  }
+
+  private async inPage(
+    url: string,
+    options: FetchOptions,
+    document: FetchResponse | null,
+  ): Promise<FetchResponse> {
     const { signal } = options;
     if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
     const startedAt = Date.now();
@@ -69,7 +96,7 @@ export class BrowserFetcher implements Fetcher {
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         return await deadline(
-          this.load(page, url, options, startedAt, started),
+          this.load(page, url, options, startedAt, started, document),
           this.options.totalTimeoutMs,
           `loading ${url} in the browser`,
         );
@@ -117,9 +144,22 @@ export class BrowserFetcher implements Fetcher {
     options: FetchOptions,
     startedAt: number,
     started: number,
+    document: FetchResponse | null,
   ): Promise<FetchResponse> {
     const extra = options.headers;
-    if (extra !== undefined && Object.keys(extra).length > 0) {
+    if (document !== null) {
+      // The document's own navigation is answered with the bytes already fetched; any
+      // other request (and a later navigation the page's scripts make) goes out.
+      const headers = documentHeaders(document.headers);
+      const href = new URL(url).href;
+      await page.route(
+        (target) => target.href === href,
+        (route) =>
+          route.request().isNavigationRequest() && route.request().frame() === page.mainFrame()
+            ? route.fulfill({ status: document.status, headers, body: document.body })
+            : route.fallback(),
+      );
+    } else if (extra !== undefined && Object.keys(extra).length > 0) {
       // Only the document's own request carries them (validators of a recrawl).
       await page.route('**/*', (route) =>
         route.request().isNavigationRequest() && route.request().frame() === page.mainFrame()
@@ -130,9 +170,9 @@ export class BrowserFetcher implements Fetcher {
     const timeout = this.options.totalTimeoutMs;
     // Chromium fails the navigation of an error status with an empty body (it shows its
     // own error page): the response still arrived, and is the answer.
-    let document: Response | null = null;
+    let navigated: Response | null = null;
     const onResponse = (r: Response): void => {
-      if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) document = r;
+      if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) navigated = r;
     };
     // Removed after: the page serves more loads, and listeners would pile up on it.
     page.on('response', onResponse);
@@ -140,7 +180,7 @@ export class BrowserFetcher implements Fetcher {
     try {
       response = await page.goto(url, { waitUntil: this.options.waitUntil ?? 'load', timeout });
     } catch (err) {
-      const arrived = document as Response | null;
+      const arrived = navigated as Response | null;
       if (arrived === null || arrived.status() < 400) throw err;
       return this.answered(url, arrived, Buffer.alloc(0), startedAt, started);
     } finally {
@@ -186,6 +226,18 @@ export class BrowserFetcher implements Fetcher {
       engine: 'browser',
     };
   }
+}
+
+/** Response headers that still hold for a body already decoded. */
+function documentHeaders(headers: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === 'content-encoding' || name === 'content-length' || name === 'transfer-encoding') {
+      continue;
+    }
+    kept[name] = value;
+  }
+  return kept;
 }
 
 /** The URLs the navigation was redirected to, in order (the last is the response's). */
