@@ -58,16 +58,6 @@ export function clientSpec(
   checkUrlCount(settings, spec.seeds.length, `${fieldPrefix}.seeds`);
   spec.seeds.forEach((seed, i) => checkTarget(targets, seed, `${fieldPrefix}.seeds.${i}`));
   checkClientPipeline(spec.pipeline, `${fieldPrefix}.pipeline`);
-  if (spec.engine !== 'http') {
-    // Chromium resolves names and follows redirects itself, past the connect-time guard of
-    // the HTTP engine: until its traffic goes through a filtering proxy, strangers' URLs
-    // are not loaded in it.
-    throw new ApiError(
-      'unsupported_option',
-      `${fieldPrefix}.engine: the ${spec.engine} engine is not available through the API yet (crawl with \`trawl crawl --engine ${spec.engine}\`)`,
-      { field: `${fieldPrefix}.engine` },
-    );
-  }
   return spec;
 }
 

@@ -15,6 +15,9 @@ import { changeOf, conditionalHeaders, withChange } from './recrawl.js';
 import { decideRetry, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
 import { commitOne, type TaskContext } from './task-context.js';
 
+/** The request metrics' labels of a page the browser loaded. */
+const BROWSER = { engine: 'browser' } as const;
+
 export async function runPageTask(ctx: TaskContext, lease: Lease): Promise<void> {
   if (lease.robots !== 'allowed') {
     const why =
@@ -45,12 +48,21 @@ export async function runPageTask(ctx: TaskContext, lease: Lease): Promise<void>
     if (!ctx.signal.aborted) {
       const code = isTrawlError(err) ? err.code : 'network';
       const status = isTrawlError(err) ? (err.status ?? null) : null;
-      ctx.metrics?.recordRequest(status, code, (ctx.clock.now() - startedAt) / 1000);
+      const seconds = (ctx.clock.now() - startedAt) / 1000;
+      if (ctx.options.engine === 'browser') {
+        ctx.metrics?.requestRecorder(BROWSER).record(status, code, seconds);
+      } else {
+        ctx.metrics?.recordRequest(status, code, seconds);
+      }
     }
     return fetchFailed(ctx, lease, err, startedAt);
   }
   ctx.counters.bytes += res.wireBytes;
-  ctx.metrics?.recordRequest(res.status, null, res.durationMs / 1000);
+  if (res.engine === 'browser') {
+    ctx.metrics?.requestRecorder(BROWSER).record(res.status, null, res.durationMs / 1000);
+  } else {
+    ctx.metrics?.recordRequest(res.status, null, res.durationMs / 1000);
+  }
   ctx.metrics?.fetchBytesTotal.inc(res.body.length);
   const contactedAt = ctx.clock.now();
   const location = isRedirectStatus(res.status) ? res.headers['location'] : undefined;

@@ -25,6 +25,8 @@ export interface CrawlerOptions extends RetryOptions {
    * commits can make work leasable, and only the frontier knows. ms.
    */
   idlePollMs: number;
+  /** The job's engine, for the request metrics of fetches that failed (auto: HTTP first). */
+  engine?: 'http' | 'browser' | 'auto';
 }
 
 export interface CrawlerDeps {

@@ -92,6 +92,7 @@ export function crawlerOptions(
     sortQuery: spec.sortQuery,
     maxRedirects: spec.maxRedirects,
     idlePollMs,
+    engine: spec.engine,
     maxRetries: spec.maxRetries,
     retryBaseMs: spec.retryBaseMs,
     retryMaxMs: spec.retryMaxMs,
@@ -127,6 +128,7 @@ export function createFetcher(
     waitForSelector: spec.browserWaitForSelector,
     waitMs: spec.browserWaitMs,
     maxBodyBytes: spec.maxBodyBytes,
+    addressGuard: spec.addressGuard,
   });
   if (spec.engine === 'browser') return browser;
   return new AutoFetcher({

@@ -79,9 +79,13 @@ export class JobRunner {
     // last writes, links of lost commits among them: the parser must return them again.
     const forget = (): void => parser.forgetLinks('all');
     options.redis.on('ready', forget);
+    // crawler_active_engines: the engines this job's fetcher drives, while it runs.
+    const engines = spec.engine === 'auto' ? ['http', 'browser'] : [spec.engine];
+    for (const engine_type of engines) options.metrics?.activeEngines.inc({ engine_type });
     this.closers.push(
       async () => {
         options.redis.off('ready', forget);
+        for (const engine_type of engines) options.metrics?.activeEngines.dec({ engine_type });
       },
       () => parser.close(),
       () => fetcher.close(),

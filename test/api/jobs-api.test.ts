@@ -257,9 +257,6 @@ for (const mode of SERVICE_MODES) {
           },
           'body.pipeline.steps.0.options.path',
         ],
-        // Not through the API until the browser's traffic is filtered (docs/browser.md).
-        [{ seeds: ['http://127.0.0.1/'], engine: 'browser' }, 'body.engine'],
-        [{ seeds: ['http://127.0.0.1/'], engine: 'auto' }, 'body.engine'],
         [{ seeds: ['http://127.0.0.1/'], engine: 'curl' }, 'body.engine'],
       ];
       for (const [body, field] of cases) {

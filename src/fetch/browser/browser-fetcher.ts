@@ -8,11 +8,18 @@
  * gets the chain in `redirects` and the last URL as `finalUrl`. Responses that are not
  * HTML (a PDF, a feed) are passed on as the bytes the browser received.
  */
+import type { LookupFunction } from 'node:net';
 import type { Page, Request, Response } from 'playwright-core';
 import { isTrawlError, TrawlError } from '../../core/errors.js';
 import type { FetchResponse } from '../../core/types.js';
 import type { Fetcher, FetchOptions } from '../fetcher.js';
+import {
+  createAddressGuard,
+  type AddressGuard,
+  type AddressGuardSpec,
+} from '../http/address-guard.js';
 import { BrowserPool, deadline } from './browser-pool.js';
+import { FilteringProxy } from './filtering-proxy.js';
 
 /** When a navigation counts as loaded (Playwright's `waitUntil`). */
 export type BrowserWaitUntil = 'load' | 'domcontentloaded' | 'networkidle';
@@ -36,15 +43,37 @@ export interface BrowserFetcherOptions {
   maxBodyBytes: number;
   pagesPerContext?: number;
   pagesPerBrowser?: number;
+  /**
+   * The SSRF guard (the HTTP engine's): when set, every request of the browser goes
+   * through a local filtering proxy that checks and pins its address, and a page whose
+   * navigation (or a redirect hop of it) is refused fails with blocked_address.
+   * @default null
+   */
+  addressGuard?: AddressGuardSpec | null;
+  /** Test hook: the guard's resolver (see HttpFetcherOptions.addressLookup). */
+  addressLookup?: LookupFunction;
 }
 
 const HTML_TYPE = /^\s*(?:text\/html|application\/xhtml\+xml)/i;
 
 export class BrowserFetcher implements Fetcher {
   private readonly pool: BrowserPool;
+  private readonly guard: AddressGuard | null;
+  private readonly proxy: FilteringProxy | null;
+  private proxyUrl: Promise<string> | null = null;
 
   constructor(private readonly options: BrowserFetcherOptions) {
+    const spec = options.addressGuard ?? null;
+    this.guard =
+      spec === null
+        ? null
+        : createAddressGuard(spec, {
+            ...(options.addressLookup === undefined ? {} : { lookup: options.addressLookup }),
+          });
+    this.proxy = this.guard === null ? null : new FilteringProxy({ guard: this.guard });
+    const proxy = this.proxy;
     this.pool = new BrowserPool({
+      ...(proxy === null ? {} : { proxyServer: () => (this.proxyUrl ??= proxy.start()) }),
       executablePath: options.executablePath,
       userAgent: options.userAgent,
       maxPages: options.maxPages,
@@ -89,6 +118,7 @@ export class BrowserFetcher implements Fetcher {
   ): Promise<FetchResponse> {
     const { signal } = options;
     if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
+    this.guard?.checkUrl(url);
     const startedAt = Date.now();
     const started = performance.now();
     return this.pool.withPage(async (page) => {
@@ -136,6 +166,16 @@ export class BrowserFetcher implements Fetcher {
 
   async close(): Promise<void> {
     await Promise.all([this.pool.close(), this.options.http.close()]);
+    if (this.proxyUrl !== null) await this.proxy?.close();
+  }
+
+  /** The page's navigation (or a hop of it) was refused by the filtering proxy. */
+  private refused(url: string): TrawlError | null {
+    const reason = this.proxy?.refusalFor(url) ?? null;
+    if (reason === null) return null;
+    return new TrawlError('blocked_address', `the browser may not load ${url}: ${reason}`, {
+      finalUrl: url,
+    });
   }
 
   private async load(
@@ -171,20 +211,28 @@ export class BrowserFetcher implements Fetcher {
     // Chromium fails the navigation of an error status with an empty body (it shows its
     // own error page): the response still arrived, and is the answer.
     let navigated: Response | null = null;
+    let lastHop = url;
+    const onRequest = (r: Request): void => {
+      if (r.isNavigationRequest() && r.frame() === page.mainFrame()) lastHop = r.url();
+    };
     const onResponse = (r: Response): void => {
       if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) navigated = r;
     };
     // Removed after: the page serves more loads, and listeners would pile up on it.
     page.on('response', onResponse);
+    if (this.proxy !== null) page.on('request', onRequest);
     let response: Response | null;
     try {
       response = await page.goto(url, { waitUntil: this.options.waitUntil ?? 'load', timeout });
     } catch (err) {
+      const refused = this.refused(lastHop);
+      if (refused !== null) throw refused;
       const arrived = navigated as Response | null;
       if (arrived === null || arrived.status() < 400) throw err;
       return this.answered(url, arrived, Buffer.alloc(0), startedAt, started);
     } finally {
       page.off('response', onResponse);
+      page.off('request', onRequest);
     }
     if (response === null) {
       throw new TrawlError('network', `the browser got no response for ${url}`, {
@@ -193,6 +241,9 @@ export class BrowserFetcher implements Fetcher {
     }
     const ttfbMs = performance.now() - started;
     const headers = await response.allHeaders();
+    if (this.proxy !== null && headers['x-trawl-refused'] !== undefined) {
+      throw this.refused(response.url()) ?? new TrawlError('blocked_address', `refused: ${url}`);
+    }
     const type = headers['content-type'] ?? '';
     let body: Buffer;
     if (HTML_TYPE.test(type) || type === '') {

@@ -28,6 +28,11 @@ export interface BrowserPoolOptions {
   operationTimeoutMs?: number;
   /** Resource types answered with an error instead of loaded. @default image, font, media */
   blockResources?: readonly string[];
+  /**
+   * The proxy every request of the browser goes through, loopback included (the
+   * filtering proxy: filtering-proxy.ts), asked for at each launch. @default none
+   */
+  proxyServer?: () => Promise<string>;
 }
 
 /** Where Debian's `chromium` package puts the browser; TRAWL_CHROMIUM_PATH overrides. */
@@ -179,7 +184,13 @@ export class BrowserPool {
     const { chromium } = await import('playwright-core');
     let browser: Browser;
     try {
+      const proxy =
+        this.options.proxyServer === undefined
+          ? {}
+          : // Playwright adds <-loopback> to the bypass list: loopback is proxied too.
+            { proxy: { server: await this.options.proxyServer() } };
       browser = await chromium.launch({
+        ...proxy,
         executablePath: this.options.executablePath,
         headless: true,
         timeout: this.opTimeoutMs,
