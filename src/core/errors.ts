@@ -30,6 +30,15 @@ export const ERROR_CATALOGUE = {
   },
   parse_failed: { retryable: false, summary: 'the page could not be parsed' },
   aborted: { retryable: true, summary: 'the crawl was stopped while the request was in flight' },
+  blocked: {
+    retryable: true,
+    summary:
+      'the site blocked the request (401/403/429, a challenge or CAPTCHA page); retried with a fresh session',
+  },
+  proxy_failed: {
+    retryable: true,
+    summary: 'the proxy refused, dropped or failed the request; retried through another proxy',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

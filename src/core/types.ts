@@ -35,6 +35,8 @@ export interface FetchResponse {
   wireBytes: number;
   /** The engine that fetched it; absent: the HTTP engine. */
   engine?: 'http' | 'browser';
+  /** Each Set-Cookie header of the final response, whole (`headers` joins them); absent: none. */
+  setCookie?: string[];
 }
 
 /** What a page parser extracts from an HTML document. */

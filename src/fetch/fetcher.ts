@@ -41,6 +41,12 @@ export interface FetchOptions {
    * browser engine fetches it over HTTP. @default 'page'
    */
   resource?: 'page' | 'file';
+  /**
+   * Send this request through this proxy (`http://[user:pass@]host:port`; https targets
+   * are tunnelled with CONNECT). A failure of the proxy itself throws `proxy_failed`.
+   * null or absent: a direct connection.
+   */
+  proxy?: string | null;
 }
 
 export interface Fetcher {

@@ -66,3 +66,42 @@ export function jobKeys(jobId: string, prefix = DEFAULT_KEY_PREFIX) {
     dedupBucket: (address: number): string => `${base}dd:${address}`,
   };
 }
+
+/** A proxy pool's name as it may appear in keys: no braces (they would break the hash tag). */
+export function assertProxyPoolName(name: string): string {
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(name)) {
+    throw new Error(
+      `invalid proxy pool name ${JSON.stringify(name)}: use 1-64 letters, digits, ".", "_", ":" or "-"`,
+    );
+  }
+  return name;
+}
+
+/**
+ * The keys of one proxy pool (backends/redis/proxy-pool, scripts/proxy-*.lua), shared by
+ * every worker and job that uses the pool; all share the `{proxies:<pool>}` hash tag, so
+ * each script's keys are on one Cluster slot. Every key a script touches is passed in
+ * its KEYS (none is derived in Lua).
+ */
+export function proxyPoolKeys(pool = 'default', prefix = DEFAULT_KEY_PREFIX) {
+  const base = `${prefix}:{proxies:${assertProxyPoolName(pool)}}:`;
+  return {
+    base,
+    /** HASH: proxy id -> its state, JSON (scripts/lib/proxy.lua). */
+    proxies: `${base}p`,
+    /** ZSET: every listed proxy, score 0, so members are in id (byte) order. */
+    all: `${base}all`,
+    /** ZSET: proxies that may be leased (not benched, not dead), scored by tier. */
+    live: `${base}live`,
+    /** ZSET: benched proxies, scored by the epoch ms their bench ends. */
+    bench: `${base}bench`,
+    /** ZSET: dead proxies, scored by tier. */
+    dead: `${base}dead`,
+    /** HASH: tier -> how many listed proxies have it. */
+    tiers: `${base}tiers`,
+    /** HASH: the pool's counters (rr: the round robin's turn). */
+    meta: `${base}m`,
+    /** HASH: one host's tier state (t tier, s strikes, x expiry epoch ms), with a TTL. */
+    host: (host: string): string => `${base}h:${host}`,
+  };
+}

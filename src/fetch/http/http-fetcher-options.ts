@@ -56,11 +56,28 @@ export interface HttpFetcherOptions {
    * addressGuard. @default dns.lookup
    */
   addressLookup?: LookupFunction;
+  /**
+   * TLS trust for https origins (direct, or tunnelled through a proxy) and https
+   * proxies: `ca` replaces Node's bundled roots (PEM; a corporate CA, or a test's
+   * self-signed certificate), `rejectUnauthorized: false` accepts any certificate (never
+   * in production). Absent: Node's defaults.
+   */
+  tls?: HttpFetcherTlsOptions | null;
+}
+
+/** See HttpFetcherOptions.tls. */
+export interface HttpFetcherTlsOptions {
+  /** Trusted CA certificate(s), PEM. @default Node's bundled root CAs */
+  ca?: string | Buffer;
+  /** Refuse certificates that do not chain to a trusted CA. @default true */
+  rejectUnauthorized?: boolean;
 }
 
 /** The options with every default filled in (addressLookup stays optional: dns.lookup). */
-export type ResolvedHttpFetcherOptions = Required<Omit<HttpFetcherOptions, 'addressLookup'>> &
-  Pick<HttpFetcherOptions, 'addressLookup'>;
+export type ResolvedHttpFetcherOptions = Required<
+  Omit<HttpFetcherOptions, 'addressLookup' | 'tls'>
+> &
+  Pick<HttpFetcherOptions, 'addressLookup'> & { tls: HttpFetcherTlsOptions | null };
 
 const DEFAULTS = {
   connectTimeoutMs: 10_000,
@@ -93,6 +110,7 @@ export function resolveHttpFetcherOptions(options: HttpFetcherOptions): Resolved
     maxDecompressionRatio: positive(options, 'maxDecompressionRatio'),
     addressGuard: options.addressGuard ?? null,
     addressLookup: options.addressLookup,
+    tls: options.tls ?? null,
   };
   return resolved;
 }

@@ -5,12 +5,20 @@
  */
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
+import { TrawlError, isTrawlError } from '../../core/errors.js';
 import type { FetchResponse } from '../../core/types.js';
 import type { FetchOptions, Fetcher } from '../fetcher.js';
 import { createAddressGuard } from './address-guard.js';
 import type { AddressGuard } from './address-guard.js';
 import { resolveHttpFetcherOptions } from './http-fetcher-options.js';
 import type { HttpFetcherOptions, ResolvedHttpFetcherOptions } from './http-fetcher-options.js';
+import {
+  ProxyDispatchers,
+  isProxyGeneratedFailure,
+  isProxySocketFailure,
+  proxyError,
+} from './proxy-dispatchers.js';
+import type { ProxyRoute } from './proxy-dispatchers.js';
 import { readBody } from './read-body.js';
 import type { BodyLimits } from './read-body.js';
 import { enforceDecision, isRedirectStatus, redirectTarget } from './redirect.js';
@@ -18,7 +26,7 @@ import { RequestGuard } from './request-guard.js';
 import { canonicalTarget, requestTarget } from './request-target.js';
 import { toTrawlError } from './to-trawl-error.js';
 
-export type { HttpFetcherOptions } from './http-fetcher-options.js';
+export type { HttpFetcherOptions, HttpFetcherTlsOptions } from './http-fetcher-options.js';
 
 const ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const ACCEPT_ENCODING = 'gzip, deflate, br';
@@ -42,6 +50,12 @@ const EMPTY = Buffer.alloc(0);
  *   headers) and `durationMs` are measured from then, across every hop.
  * - With `addressGuard`, refuses (blocked_address) a URL or redirect hop whose host is a
  *   refused address or name, and any connection whose host resolves to one.
+ * - With FetchOptions.proxy, sends every hop of the fetch through that proxy
+ *   (proxy-dispatchers.ts): http targets as absolute-form requests, https ones through a
+ *   CONNECT tunnel; the proxy's own failures throw `proxy_failed`. Through a proxy the
+ *   guard still checks every hop's URL, but its connect-time DNS check cannot apply to
+ *   the target: the proxy resolves the name, not us (and the proxy's own address, being
+ *   configuration, is not checked).
  */
 export class HttpFetcher implements Fetcher {
   private readonly options: ResolvedHttpFetcherOptions;
@@ -50,6 +64,9 @@ export class HttpFetcher implements Fetcher {
   private readonly baseHeaders: Readonly<Record<string, string>>;
   private readonly limits: BodyLimits;
   private readonly addressGuard: AddressGuard | null;
+  /** Created on the first proxied fetch, so direct-only fetchers never build it. */
+  private proxies: ProxyDispatchers | null = null;
+  private closed = false;
 
   /** Validates the options; opens no socket (pools connect on first use). */
   constructor(options: HttpFetcherOptions) {
@@ -69,6 +86,15 @@ export class HttpFetcher implements Fetcher {
       resolved.addressGuard === null
         ? null
         : createAddressGuard(resolved.addressGuard, { lookup: resolved.addressLookup });
+    const tls = resolved.tls;
+    const connect =
+      this.addressGuard === null && tls === null
+        ? undefined
+        : {
+            ...(tls ?? {}),
+            // IP-literal hosts skip the lookup (net.connect), so fetch() checks every URL too.
+            ...(this.addressGuard === null ? {} : { lookup: this.addressGuard.lookup }),
+          };
     this.agent = new Agent({
       connections: resolved.connectionsPerOrigin,
       connectTimeout: resolved.connectTimeoutMs,
@@ -77,8 +103,7 @@ export class HttpFetcher implements Fetcher {
       keepAliveTimeout: resolved.keepAliveTimeoutMs,
       keepAliveMaxTimeout: resolved.keepAliveTimeoutMs,
       pipelining: 1,
-      // IP-literal hosts skip the lookup (net.connect), so fetch() checks every URL too.
-      ...(this.addressGuard === null ? {} : { connect: { lookup: this.addressGuard.lookup } }),
+      ...(connect === undefined ? {} : { connect }),
     });
   }
 
@@ -103,18 +128,41 @@ export class HttpFetcher implements Fetcher {
     const redirects: string[] = [];
     let current = url;
     let status: number | undefined;
+    let proxy: ProxyRoute | null = null;
     try {
       this.addressGuard?.checkUrl(url);
+      if (options.proxy != null) proxy = this.proxyRoute(options.proxy);
       for (;;) {
         status = undefined;
-        const res = await this.agent.request({
-          origin: target.origin,
-          path: target.path,
-          method: 'GET',
-          headers,
-          signal: guard,
-        });
+        const res =
+          proxy === null
+            ? await this.agent.request({
+                origin: target.origin,
+                path: target.path,
+                method: 'GET',
+                headers,
+                signal: guard,
+              })
+            : await proxy.agent.request({
+                origin: target.origin,
+                path: target.path,
+                method: 'GET',
+                // ProxyAgent writes `host` into the object it is given: a copy per hop.
+                headers: proxiedHeaders(headers),
+                signal: guard,
+              });
         status = res.statusCode;
+        if (
+          proxy?.absoluteForm === true &&
+          target.origin.startsWith('http:') &&
+          isProxyGeneratedFailure(status, res.headers)
+        ) {
+          await res.body.dump({ limit: REDIRECT_DRAIN_BYTES });
+          throw proxyError(
+            proxy.label,
+            `the proxy answered ${status} (${firstValue(res.headers['proxy-status']) ?? ''})`,
+          );
+        }
         const location = isRedirectStatus(status) ? firstValue(res.headers.location) : undefined;
         if (location !== undefined && options.redirect === 'manual') {
           await res.body.dump({ limit: REDIRECT_DRAIN_BYTES });
@@ -122,6 +170,7 @@ export class HttpFetcher implements Fetcher {
             url,
             finalUrl: current,
             status,
+            ...setCookieOf(res.headers),
             headers: joinRepeated(res.headers),
             body: EMPTY,
             redirects,
@@ -138,6 +187,7 @@ export class HttpFetcher implements Fetcher {
             url,
             finalUrl: current,
             status,
+            ...setCookieOf(res.headers),
             headers: joinRepeated(res.headers),
             body,
             redirects,
@@ -167,7 +217,11 @@ export class HttpFetcher implements Fetcher {
         target = canonicalTarget(next);
       }
     } catch (err) {
-      throw toTrawlError(err, status, current);
+      throw toTrawlError(
+        proxy === null ? err : proxiedError(err, proxy, target.origin),
+        status,
+        current,
+      );
     } finally {
       guard.dispose();
     }
@@ -179,8 +233,51 @@ export class HttpFetcher implements Fetcher {
    * with `aborted`.
    */
   async close(): Promise<void> {
-    await this.agent.close();
+    this.closed = true;
+    await Promise.all([this.agent.close(), this.proxies?.close()]);
   }
+
+  private proxyRoute(proxyUrl: string): ProxyRoute {
+    if (this.proxies === null) {
+      if (this.closed) throw new TrawlError('aborted', 'the fetcher is closed');
+      const o = this.options;
+      this.proxies = new ProxyDispatchers({
+        connectionsPerOrigin: o.connectionsPerOrigin,
+        connectTimeoutMs: o.connectTimeoutMs,
+        headersTimeoutMs: o.headersTimeoutMs,
+        bodyTimeoutMs: o.bodyTimeoutMs,
+        keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+        tls: o.tls,
+      });
+    }
+    return this.proxies.get(proxyUrl);
+  }
+}
+
+/**
+ * The headers of one proxied hop: a copy (ProxyAgent adds `host` to it), without a
+ * caller's Proxy-Authorization (ProxyAgent refuses one; the proxy URL carries them).
+ */
+function proxiedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const copy = { ...headers };
+  delete copy['proxy-authorization'];
+  return copy;
+}
+
+/** A proxied request's error, with the proxy's own failures turned into proxy_failed. */
+function proxiedError(err: unknown, proxy: ProxyRoute, origin: string): unknown {
+  if (isTrawlError(err)) return err;
+  const failure = isProxySocketFailure(err, proxy.absoluteForm && origin.startsWith('http:'));
+  if (failure === 'auth') {
+    return new TrawlError(
+      'proxy_failed',
+      `proxy ${proxy.label}: answered 407 (proxy authentication required)`,
+      { cause: err, status: 407 },
+    );
+  }
+  if (failure === 'socket')
+    return proxyError(proxy.label, 'the connection to the proxy failed', err);
+  return err;
 }
 
 /** The base headers with the caller's on top (names lower-cased so they replace ours). */
@@ -195,6 +292,13 @@ function withHeaders(
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' || value === undefined ? value : value[0];
+}
+
+/** The Set-Cookie values, each whole (joined, their Expires commas would be ambiguous). */
+function setCookieOf(headers: Dispatcher.ResponseData['headers']): { setCookie?: string[] } {
+  const value = headers['set-cookie'];
+  if (value === undefined) return {};
+  return { setCookie: typeof value === 'string' ? [value] : value };
 }
 
 /**
