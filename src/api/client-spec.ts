@@ -58,6 +58,17 @@ export function clientSpec(
   checkUrlCount(settings, spec.seeds.length, `${fieldPrefix}.seeds`);
   spec.seeds.forEach((seed, i) => checkTarget(targets, seed, `${fieldPrefix}.seeds.${i}`));
   checkClientPipeline(spec.pipeline, `${fieldPrefix}.pipeline`);
+  // A proxy is a host the service would connect to for the client, past the guard.
+  for (const field of ['proxies', 'proxyListUrl', 'proxyCheckUrl'] as const) {
+    const value = spec[field];
+    if (value !== null && (!Array.isArray(value) || value.length > 0)) {
+      throw new ApiError(
+        'unsupported_option',
+        `${fieldPrefix}.${field}: proxies are set by the server's operator (trawl crawl --proxy), not through the API`,
+        { field: `${fieldPrefix}.${field}` },
+      );
+    }
+  }
   return spec;
 }
 

@@ -85,6 +85,43 @@ export const crawlSpecSchema = z.object({
   /** Browser engine: then wait this much longer, ms (within totalTimeoutMs). */
   browserWaitMs: count(0).max(60_000).default(0),
   maxRedirects: count(0).max(50).default(10),
+  /**
+   * Anti-blocking sessions (docs/anti-blocking.md): each request is made as one of up to
+   * maxSessions visitors, each with a browser header set, its own cookies and a proxy;
+   * a session answered 401/403/429 or a block page is retired and the page retried with
+   * a fresh one. With userAgent set to anything but the default, every set uses it.
+   */
+  sessions: z.boolean().default(false),
+  maxSessions: count(1).max(10_000).default(20),
+  /** Requests a session serves before it is replaced. */
+  sessionMaxUsage: count(1).default(50),
+  /**
+   * Proxies requests go through (`http://[user:pass@]host:port`, `host:port`, or
+   * `tier=N URL`): a pool that scores, benches and (with proxyCheckUrl) health-checks
+   * them, shared by every worker of a distributed job.
+   */
+  proxies: z.array(z.string().min(1)).default([]),
+  /** A provider URL serving the proxy list, reloaded every PROXY_UPDATE_INTERVAL_SECONDS. */
+  proxyListUrl: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .default(null),
+  /** Connect directly when no proxy is available (all benched or dead). */
+  proxyDirect: z.boolean().default(false),
+  /** Health checks: GET this URL through each proxy (none: proxies are judged by use only). */
+  proxyCheckUrl: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .default(null),
+  /**
+   * A random pause before each page request, [min, max] ms, on top of the politeness
+   * delay (never instead of it). null: none.
+   */
+  randomDelayMs: z
+    .tuple([count(0).max(60_000), count(0).max(60_000)])
+    .refine(([min, max]) => min <= max, 'the minimum is above the maximum')
+    .nullable()
+    .default(null),
   /** Keep each page's decoded body in the store. */
   storeBody: z.boolean().default(false),
   /**

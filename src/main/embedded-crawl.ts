@@ -83,7 +83,7 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
     closers.push(() => frontier.close());
     const store = createSqlitePageStore(database);
     closers.push(() => store.close());
-    const fetcher = createFetcher(spec, (message) => log.info(message));
+    const fetcher = createFetcher(spec, (message) => log.info(message), { log });
     closers.push(() => fetcher.close());
     const parser = createParser(spec, filterSpec);
     closers.push(() => parser.close());

@@ -10,6 +10,9 @@ import { UsageError } from '../core/errors.js';
 import { canonicalize, type CanonicalUrl } from '../core/url/canonicalize.js';
 import type { LinkFilterSpec } from '../core/url/link-filter.js';
 import type { CrawlerOptions } from '../crawler/crawler.js';
+import type { Logger } from 'pino';
+import { MemoryProxyPool } from '../antiblock/proxy/memory-proxy-pool.js';
+import type { ProxyPool } from '../antiblock/proxy/proxy-pool.js';
 import { AutoFetcher, type DocumentSignals } from '../fetch/auto/auto-fetcher.js';
 import { BrowserFetcher } from '../fetch/browser/browser-fetcher.js';
 import { findChromium } from '../fetch/browser/browser-pool.js';
@@ -22,6 +25,11 @@ import { InlinePageParser } from '../parse/inline-page-parser.js';
 import { looksLikeShell, pageSignals } from '../parse/page-signals.js';
 import type { PageParser, PageParserOptions } from '../parse/page-parser.js';
 import { WorkerPageParser } from '../parse/worker-page-parser.js';
+import {
+  withAntiBlocking,
+  type AntiBlockingParts,
+  type ProxyPoolFactory,
+} from './anti-blocking.js';
 import { extractOptions } from './job-pipeline.js';
 
 /** robots.txt answers are used this long before a refetch (RFC 9309 suggests 24 h at most). */
@@ -107,9 +115,18 @@ export function crawlerOptions(
 export function createFetcher(
   spec: CrawlSpec,
   onEngineDecision?: (message: string) => void,
+  anti: FetcherAntiBlocking = {},
 ): Fetcher {
   const http = createHttpFetcher(spec);
-  if (spec.engine === 'http') return http;
+  const parts = (applies: boolean): AntiBlockingParts => ({
+    sessions: applies,
+    proxies: applies,
+    http,
+    makeProxyPool: anti.makeProxyPool ?? ((options) => new MemoryProxyPool(options)),
+    log: anti.log,
+    onProxyPool: anti.onProxyPool,
+  });
+  if (spec.engine === 'http') return withAntiBlocking(spec, http, parts(true));
   // The one setting of the engine that belongs to the machine, not the job.
   const executablePath = findChromium(process.env.TRAWL_CHROMIUM_PATH);
   if (executablePath === null) {
@@ -130,9 +147,11 @@ export function createFetcher(
     maxBodyBytes: spec.maxBodyBytes,
     addressGuard: spec.addressGuard,
   });
-  if (spec.engine === 'browser') return browser;
+  // The browser's own requests are Chromium's (its headers, no proxy yet): only the
+  // random delays apply around it.
+  if (spec.engine === 'browser') return withAntiBlocking(spec, browser, parts(false));
   return new AutoFetcher({
-    http,
+    http: withAntiBlocking(spec, http, parts(true)),
     browser,
     inspect: documentSignals,
     ...(onEngineDecision === undefined
@@ -142,6 +161,14 @@ export function createFetcher(
             onEngineDecision(`engine auto: ${d.pattern} → ${d.mode} (${d.reason}; at ${d.url})`),
         }),
   });
+}
+
+/** Where a job's anti-blocking keeps its proxy pool, and whom it tells. */
+export interface FetcherAntiBlocking {
+  /** @default an in-process pool */
+  makeProxyPool?: ProxyPoolFactory;
+  log?: Pick<Logger, 'info' | 'warn'>;
+  onProxyPool?: (pool: ProxyPool) => void;
 }
 
 /** What the auto engine compares of a document (parse/page-signals.ts). */

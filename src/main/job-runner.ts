@@ -3,6 +3,7 @@
  * with the fetcher and parser pool its spec asks for. The same Crawler as the embedded
  * mode; only the frontier adapter differs.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { parseCrawlSpec } from '../config/parse-spec.js';
 import type { CrawlSpec, CrawlSpecInput } from '../config/crawl-spec.js';
@@ -11,6 +12,7 @@ import { createLinkFilter, type LinkFilterSpec } from '../core/url/link-filter.j
 import { Crawler, type StopMode } from '../crawler/crawler.js';
 import type { Frontier } from '../frontier/frontier.js';
 import type { TrawlMetrics } from '../metrics/metrics.js';
+import { RedisProxyPool } from '../backends/redis/proxy-pool/redis-proxy-pool.js';
 import type { RedisClient } from '../backends/redis/redis-connection.js';
 import { redisFrontier } from '../backends/redis/redis-frontier.js';
 import type { RedisJobInfo } from '../backends/redis/redis-jobs.js';
@@ -71,9 +73,29 @@ export class JobRunner {
       prefix: options.prefix,
       settings: frontierSettings(spec),
     });
-    const fetcher = createFetcher(spec, (message) =>
-      options.log.info({ job: options.jobId }, message),
-    );
+    const jobLog = options.log.child({ job: options.jobId });
+    let stopProxyMetrics: (() => void) | null = null;
+    const fetcher = createFetcher(spec, (message) => jobLog.info(message), {
+      // One pool per job, shared by every worker serving it.
+      makeProxyPool: (settings) =>
+        new RedisProxyPool({
+          ...settings,
+          redis: options.redis,
+          prefix: options.prefix,
+          pool: `job.${createHash('sha1').update(options.jobId).digest('hex').slice(0, 20)}`,
+        }),
+      log: jobLog,
+      onProxyPool: (pool) => {
+        const metrics = options.metrics;
+        stopProxyMetrics =
+          metrics?.onCollect(async () => {
+            const size = await pool.size();
+            for (const status of ['active', 'benched', 'dead'] as const) {
+              metrics.proxyPoolSize.set({ status }, size[status]);
+            }
+          }) ?? null;
+      },
+    });
     const parser = createParser(spec, filterSpec);
     // After a reconnect Redis may have restarted from a persistence file that missed its
     // last writes, links of lost commits among them: the parser must return them again.
@@ -85,6 +107,7 @@ export class JobRunner {
     this.closers.push(
       async () => {
         options.redis.off('ready', forget);
+        stopProxyMetrics?.();
         for (const engine_type of engines) options.metrics?.activeEngines.dec({ engine_type });
       },
       () => parser.close(),

@@ -33,6 +33,7 @@ export const METRIC_NAMES = {
   requestDuration: 'crawler_request_duration_seconds',
   errorsTotal: 'crawler_errors_total',
   activeEngines: 'crawler_active_engines',
+  proxyPoolSize: 'crawler_proxy_pool_size',
   redisConnections: 'crawler_redis_connections',
   dbConnections: 'crawler_db_connections',
   systemInfo: 'crawler_system_info',
@@ -111,6 +112,8 @@ export interface TrawlMetrics {
   /** `error_type` is an error code or a component's own small set of failure kinds. */
   readonly errorsTotal: Counter<'error_type' | 'platform' | 'component'>;
   readonly activeEngines: Gauge<'engine_type'>;
+  /** Proxies of the jobs' pools by status (active, benched, dead). */
+  readonly proxyPoolSize: Gauge<'status'>;
   readonly redisConnections: Gauge;
   readonly dbConnections: Gauge<'state'>;
   /** Always 1; the information is in the labels. Set with {@link setSystemInfo}. */
@@ -230,6 +233,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): TrawlMetrics 
     }),
     activeEngines: gauge(n.activeEngines, 'Fetch engines currently running, by type.', [
       'engine_type',
+    ] as const),
+    proxyPoolSize: gauge(n.proxyPoolSize, 'Proxies in the pools of running jobs, by status.', [
+      'status',
     ] as const),
     redisConnections: gauge(n.redisConnections, 'Open Redis connections.'),
     dbConnections: gauge(n.dbConnections, 'Database pool connections by state.', [

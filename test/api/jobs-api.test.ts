@@ -258,6 +258,8 @@ for (const mode of SERVICE_MODES) {
           'body.pipeline.steps.0.options.path',
         ],
         [{ seeds: ['http://127.0.0.1/'], engine: 'curl' }, 'body.engine'],
+        [{ seeds: ['http://127.0.0.1/'], proxies: ['http://127.0.0.1:6379'] }, 'body.proxies'],
+        [{ seeds: ['http://127.0.0.1/'], randomDelayMs: [500, 100] }, 'body.randomDelayMs'],
       ];
       for (const [body, field] of cases) {
         const res = await call(service, 'POST', '/trawl/v1/jobs', body);

@@ -72,6 +72,7 @@ const EXPECTED: Record<string, [string, string[]]> = {
   crawler_request_duration_seconds: ['histogram', ['platform', 'engine']],
   crawler_errors_total: ['counter', ['error_type', 'platform', 'component']],
   crawler_active_engines: ['gauge', ['engine_type']],
+  crawler_proxy_pool_size: ['gauge', ['status']],
   crawler_redis_connections: ['gauge', []],
   crawler_db_connections: ['gauge', ['state']],
   crawler_system_info: ['gauge', ['version', 'node_version', 'mode']],

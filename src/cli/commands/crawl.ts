@@ -3,9 +3,9 @@
  * PostgreSQL configured (--redis/--database, TRAWL_REDIS_URL/TRAWL_DATABASE_URL or the
  * config file), the same crawl run by the cluster.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { CrawlSpecInput } from '../../config/crawl-spec.js';
 import { parseCrawlSpec } from '../../config/parse-spec.js';
 import { distributedServices } from '../../config/runtime-config.js';
@@ -61,6 +61,14 @@ interface CrawlFlags {
   waitUntil?: 'load' | 'domcontentloaded' | 'networkidle';
   waitFor?: string;
   waitMs?: number;
+  sessions?: boolean;
+  maxSessions?: number;
+  proxy?: string[];
+  proxyFile?: string;
+  proxyListUrl?: string;
+  proxyDirect?: boolean;
+  proxyCheckUrl?: string;
+  randomDelay?: [number, number];
   storeBody?: boolean;
   parseWorkers?: number;
   extract?: string;
@@ -162,6 +170,28 @@ export function registerCrawlCommand(program: Command): void {
     )
     .option('--wait-for <selector>', 'browser, auto: also wait for this CSS selector')
     .option('--wait-ms <ms>', 'browser, auto: then wait this much longer (default 0)', intFlag(0))
+    .option(
+      '--sessions',
+      'anti-blocking sessions: browser header sets, cookies and a proxy each; a blocked session is replaced and the page retried',
+    )
+    .option('--max-sessions <n>', 'sessions at once (default 20)', intFlag(1))
+    .option(
+      '--proxy <url>',
+      'send requests through this proxy (repeatable; http://[user:pass@]host:port)',
+      collect,
+    )
+    .option('--proxy-file <file>', 'proxies from a file, one per line (`tier=N URL` for tiers)')
+    .option(
+      '--proxy-list-url <url>',
+      'proxies from a provider URL, reloaded every PROXY_UPDATE_INTERVAL_SECONDS (default 300)',
+    )
+    .option('--proxy-direct', 'connect directly when no proxy is available')
+    .option('--proxy-check-url <url>', 'health-check each proxy by fetching this URL through it')
+    .option(
+      '--random-delay <min-max>',
+      'a random pause before each page request, ms, on top of --delay (e.g. 100-1000)',
+      rangeFlag,
+    )
     .option('--store-body', 'keep page bodies in the data dir')
     .option(
       '--extract <formats>',
@@ -214,6 +244,13 @@ export function registerCrawlCommand(program: Command): void {
         browserWaitUntil: flags.waitUntil,
         browserWaitForSelector: flags.waitFor,
         browserWaitMs: flags.waitMs,
+        sessions: flags.sessions,
+        maxSessions: flags.maxSessions,
+        proxies: await proxyList(flags.proxy, flags.proxyFile),
+        proxyListUrl: flags.proxyListUrl,
+        proxyDirect: flags.proxyDirect,
+        proxyCheckUrl: flags.proxyCheckUrl,
+        randomDelayMs: flags.randomDelay,
         // WARC is made of the bodies: a WARC export keeps them without --store-body.
         storeBody: flags.storeBody ?? (formatNeedsBodies(format) ? true : undefined),
         parseWorkers: flags.parseWorkers,
@@ -298,4 +335,34 @@ async function pipelineFields(
   // The spec carries the chain itself; its extract settings live in spec.extract.
   const { extract: _extract, ...chain } = pipeline;
   return { extract, pipeline: chain };
+}
+
+/** `--random-delay 100-1000` (or one number: 0 to it). */
+function rangeFlag(value: string): [number, number] {
+  const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(value);
+  if (m === null) throw new InvalidArgumentError('expected MIN-MAX in ms, e.g. 100-1000');
+  const range: [number, number] =
+    m[2] === undefined ? [0, Number(m[1])] : [Number(m[1]), Number(m[2])];
+  if (range[0] > range[1]) throw new InvalidArgumentError('the minimum is above the maximum');
+  return range;
+}
+
+/** --proxy values and the lines of --proxy-file (blank lines and # comments skipped). */
+async function proxyList(
+  flags: string[] | undefined,
+  file: string | undefined,
+): Promise<string[] | undefined> {
+  if (flags === undefined && file === undefined) return undefined;
+  const lines =
+    file === undefined
+      ? []
+      : (
+          await readFile(file, 'utf8').catch((err: unknown) => {
+            throw new UsageError(`--proxy-file ${file}: ${(err as Error).message}`);
+          })
+        )
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !l.startsWith('#'));
+  return [...(flags ?? []), ...lines];
 }

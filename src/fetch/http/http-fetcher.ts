@@ -280,13 +280,27 @@ function proxiedError(err: unknown, proxy: ProxyRoute, origin: string): unknown 
   return err;
 }
 
-/** The base headers with the caller's on top (names lower-cased so they replace ours). */
+/**
+ * The base headers with the caller's on top (names lower-cased so they replace ours). A
+ * caller that sends its own User-Agent with a whole browser header set (a session's) gets
+ * its order and spelling kept on the wire, ours only filling what it lacks.
+ */
 function withHeaders(
   base: Readonly<Record<string, string>>,
   extra: Record<string, string>,
 ): Record<string, string> {
-  const headers = { ...base };
-  for (const name in extra) headers[name.toLowerCase()] = extra[name] as string;
+  if (!('User-Agent' in extra) && !('user-agent' in extra)) {
+    const headers = { ...base };
+    for (const name in extra) headers[name.toLowerCase()] = extra[name] as string;
+    return headers;
+  }
+  const headers: Record<string, string> = {};
+  const named = new Set<string>();
+  for (const name in extra) {
+    headers[name] = extra[name] as string;
+    named.add(name.toLowerCase());
+  }
+  for (const name in base) if (!named.has(name)) headers[name] = base[name] as string;
   return headers;
 }
 
