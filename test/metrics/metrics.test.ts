@@ -110,6 +110,7 @@ describe('createMetrics', () => {
       crawler_errors_total: () =>
         metrics.errorsTotal.inc({ error_type: 'network', platform: 'generic', component: 'fetch' }),
       crawler_active_engines: () => metrics.activeEngines.set({ engine_type: 'http' }, 2),
+      crawler_proxy_pool_size: () => metrics.proxyPoolSize.set({ status: 'benched' }, 1),
       crawler_redis_connections: () => metrics.redisConnections.set(1),
       crawler_db_connections: () => metrics.dbConnections.set({ state: 'idle' }, 3),
       crawler_system_info: () => metrics.setSystemInfo({ version: '1.0.0', mode: 'embedded' }),
