@@ -21,7 +21,8 @@ export const FIRECRAWL_FORMATS: readonly FirecrawlFormat[] = [
 ];
 
 /** Why a format Firecrawl knows cannot be made here. */
-const NEEDS_BROWSER = 'needs a browser engine, which Trawl does not have yet';
+const NEEDS_BROWSER =
+  'needs a browser engine, which the Firecrawl routes do not use yet (Trawl\'s own /trawl/v1/jobs does: engine "browser" or "auto")';
 const NEEDS_LLM = 'needs a language model, which Trawl does not run';
 const UNSUPPORTED_FORMATS: Record<string, string> = {
   screenshot: NEEDS_BROWSER,
@@ -110,7 +111,7 @@ function refuseUnsupported(o: FirecrawlScrapeOptions, field: string): void {
     throw new ApiError('unsupported_option', `${at}: ${why}`, { field: at });
   };
   if ((o.waitFor ?? 0) > 0) {
-    refuse('waitFor', `waiting after load ${NEEDS_BROWSER}; Trawl fetches pages over HTTP`);
+    refuse('waitFor', `waiting after load ${NEEDS_BROWSER}; these routes fetch pages over HTTP`);
   }
   if ((o.actions?.length ?? 0) > 0) refuse('actions', `page actions ${NEEDS_BROWSER}`);
   if (o.mobile === true) refuse('mobile', `mobile emulation ${NEEDS_BROWSER}`);
@@ -124,6 +125,6 @@ function refuseUnsupported(o: FirecrawlScrapeOptions, field: string): void {
     refuse('redactPII', `redaction ${NEEDS_LLM}`);
   }
   if (o.profile !== null && o.profile !== undefined) {
-    refuse('profile', `browser profiles need a browser engine, which Trawl does not have yet`);
+    refuse('profile', `browser profiles ${NEEDS_BROWSER}`);
   }
 }
