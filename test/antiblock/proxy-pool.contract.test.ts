@@ -6,10 +6,10 @@
  * health checker over a scripted fetcher.
  */
 import assert from 'node:assert/strict';
+import { waitFor } from '../support/http-server.js';
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
 import { MemoryProxyPool } from '../../src/antiblock/proxy/memory-proxy-pool.js';
 import { ProxyHealthChecker } from '../../src/antiblock/proxy/proxy-health.js';
@@ -52,19 +52,6 @@ interface Pools {
 }
 
 type Open = (options?: ProxyPoolOptions) => Promise<Pools>;
-
-/** Polls `cond` every 10 ms until true; throws when timeoutMs passes first. */
-async function waitUntil(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await delay(10);
-  }
-}
 
 const A = 'http://a.proxy.test:8000';
 const B = 'http://b.proxy.test:8000';
@@ -347,7 +334,7 @@ function contract(name: string, open: Open): void {
         );
         await pool.report({ id: A, url: A, tier: 0, host: 'h.test' }, 'proxy_failed');
         list = JSON.stringify([A, { url: C, tier: 0 }]);
-        await waitUntil(
+        await waitFor(
           async () => (await pool.snapshot()).map((s) => s.id).join() === `${A},${C}`,
           5000,
           'the changed list is loaded',
@@ -356,7 +343,7 @@ function contract(name: string, open: Open): void {
         assert.equal(a.status, 'benched', 'a proxy that stays keeps its state');
         failing = true;
         const before = served;
-        await waitUntil(() => errors.length > 0 && served > before, 5000, 'a failed load');
+        await waitFor(() => errors.length > 0 && served > before, 5000, 'a failed load');
         assert.equal((await pool.snapshot()).length, 2, 'a failed load keeps the pool');
       } finally {
         await refresher.stop();

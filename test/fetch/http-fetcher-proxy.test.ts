@@ -5,6 +5,7 @@
  * failures reported as proxy_failed while the origin's stay as they are.
  */
 import assert from 'node:assert/strict';
+import { waitFor } from '../support/http-server.js';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -14,7 +15,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { setTimeout as delay } from 'node:timers/promises';
 import { MemoryProxyPool } from '../../src/antiblock/proxy/memory-proxy-pool.js';
 import { ProxyHealthChecker } from '../../src/antiblock/proxy/proxy-health.js';
 import type { ProxyPool } from '../../src/antiblock/proxy/proxy-pool.js';
@@ -325,19 +325,6 @@ describe('ProxyDispatchers', () => {
   });
 });
 
-/** Polls `cond` every 10 ms until true; throws when timeoutMs passes first. */
-async function waitUntil(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await delay(10);
-  }
-}
-
 /** What a crawler does with a pool: acquire, fetch through the lease, report, retry. */
 async function fetchViaPool(pool: ProxyPool, url: string, attempts = 5): Promise<FetchResponse> {
   const host = new URL(url).hostname;
@@ -400,7 +387,7 @@ describe('a proxy pool over real proxies', () => {
     });
     try {
       checker.start();
-      await waitUntil(async () => (await pool.size()).dead === 1, 10_000, 'the dead proxy');
+      await waitFor(async () => (await pool.size()).dead === 1, 10_000, 'the dead proxy');
       await checker.stop();
       assert.deepEqual(await pool.size(), { active: 1, benched: 0, dead: 1 });
       const states = await pool.snapshot();

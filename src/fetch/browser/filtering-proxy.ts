@@ -22,6 +22,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import net from 'node:net';
 import { isTrawlError } from '../../core/errors.js';
 import type { AddressGuard } from '../http/address-guard.js';
+import { parseProxyUrl } from '../http/proxy-dispatchers.js';
 
 export interface FilteringProxyOptions {
   guard: AddressGuard;
@@ -259,8 +260,6 @@ function refusedHead(reason: string): string {
 }
 
 function proxyAuth(upstream: URL): Record<string, string> {
-  if (upstream.username === '') return {};
-  const user = decodeURIComponent(upstream.username);
-  const pass = decodeURIComponent(upstream.password);
-  return { 'proxy-authorization': `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` };
+  const { token } = parseProxyUrl(upstream.href);
+  return token === undefined ? {} : { 'proxy-authorization': token };
 }
