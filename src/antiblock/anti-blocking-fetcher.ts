@@ -14,6 +14,11 @@
  *   that keeps blocking to a better tier.
  * - **Block detection** (block-markers.ts) on every page response when sessions or
  *   proxies are on; robots.txt and sitemaps are not judged.
+ * - **CAPTCHAs** (captcha/captcha-clearance.ts), with a solver and sessions: a block page
+ *   showing a widget with a site key is solved and its form submitted as the session
+ *   (through the inner fetcher, so the guard applies); the page is then fetched once
+ *   more, and is the result if it is no longer a block (the session is kept, with the
+ *   cookies the site gave for the token). Still blocked, or not solvable: as any block.
  * - **Random delays**: before each page request, a pause drawn from [minMs, maxMs], on
  *   top of the frontier's politeness (the host's slot is held meanwhile, so the gap the
  *   server sees is the politeness delay plus the pause, never less).
@@ -22,7 +27,8 @@ import { isTrawlError, TrawlError } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 import type { FetchResponse } from '../core/types.js';
 import type { Fetcher, FetchOptions } from '../fetch/fetcher.js';
-import { detectBlock } from './block-markers.js';
+import { detectBlock, type CaptchaChallenge } from './block-markers.js';
+import type { CaptchaClearance } from './captcha/captcha-clearance.js';
 import { headerArray } from './headers/header-sets.js';
 import type { ProxyLease, ProxyPool } from './proxy/proxy-pool.js';
 import type { Session, SessionPool } from './session/session-pool.js';
@@ -47,6 +53,8 @@ export interface AntiBlockingOptions {
   random?: () => number;
   /** Where the sessions' proxy chooser (proxyChooser) records each session's lease. */
   leases?: Map<string, ProxyLease>;
+  /** Solves the CAPTCHAs of block pages (with sessions only); null: they fail as blocks. */
+  captcha?: CaptchaClearance | null;
 }
 
 /** Proxies one request tries before a proxy failure is the request's. */
@@ -123,7 +131,19 @@ export class AntiBlockingFetcher implements Fetcher {
     if (session !== null && res.setCookie !== undefined) {
       session.cookies.setCookies(res.finalUrl, res.setCookie);
     }
-    const why = page && this.options.detectBlocks === true ? blockOf(res) : null;
+    const block = page && this.options.detectBlocks === true ? blockOf(res) : null;
+    let why = block?.why ?? null;
+    const captcha = this.options.captcha ?? null;
+    if (
+      block?.challenge != null &&
+      block.challenge.siteKey !== null &&
+      captcha !== null &&
+      session !== null
+    ) {
+      res = await this.pastCaptcha(captcha, url, options, session, lease, res, block.challenge);
+      const again = blockOf(res);
+      why = again === null ? null : `still blocked after its CAPTCHA was solved: ${again.why}`;
+    }
     if (why !== null) {
       if (session !== null)
         this.options.sessions?.report(session, { status: res.status, blocked: true });
@@ -140,6 +160,63 @@ export class AntiBlockingFetcher implements Fetcher {
     return res;
   }
 
+  /**
+   * Solves the CAPTCHA of `res` as `session`, submits it, and fetches `url` again: the
+   * answer to judge. A failure on the way is the session's (retired) and the request's.
+   */
+  private async pastCaptcha(
+    captcha: CaptchaClearance,
+    url: string,
+    options: FetchOptions,
+    session: Session,
+    lease: ProxyLease | null,
+    res: FetchResponse,
+    challenge: CaptchaChallenge,
+  ): Promise<FetchResponse> {
+    const send = async (target: string, extra: FetchOptions): Promise<FetchResponse> => {
+      const answer = await this.options.inner.fetch(target, {
+        ...options,
+        ...extra,
+        headers: sessionHeaders(session, target, extra.headers ?? options.headers),
+        ...(session.proxy === null ? {} : { proxy: session.proxy }),
+      });
+      if (answer.setCookie !== undefined) {
+        session.cookies.setCookies(answer.finalUrl, answer.setCookie);
+      }
+      return answer;
+    };
+    try {
+      await captcha.clear(
+        session,
+        res,
+        challenge,
+        (target, request) =>
+          send(target, {
+            method: request.method,
+            ...(request.body === null ? {} : { body: request.body }),
+            // Not the page's conditional headers; the caller's others (auth) stay.
+            headers: { ...withoutConditional(options.headers), ...request.headers },
+            // The answer's own Set-Cookie (a redirect's, typically) is the clearance.
+            redirect: 'manual',
+          }),
+        options.signal,
+      );
+      return await send(url, {});
+    } catch (err) {
+      const code = isTrawlError(err) ? err.code : 'network';
+      if (code === 'aborted') throw err;
+      if (code === 'proxy_failed') {
+        if (lease !== null) await this.reportProxy(lease, 'proxy_failed');
+        this.options.sessions?.retire(session, 'errors');
+      } else {
+        this.options.sessions?.report(session, { blocked: true });
+        if (lease !== null) await this.reportProxy(lease, 'blocked');
+        this.options.onBlocked?.(url, err instanceof Error ? err.message : String(err));
+      }
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {
     await this.options.onClose?.();
     await this.options.inner.close();
@@ -154,14 +231,38 @@ export class AntiBlockingFetcher implements Fetcher {
   }
 }
 
-/** Why a page response is a block, or null: a 401/403, or a block page's marker. */
-function blockOf(res: FetchResponse): string | null {
+/**
+ * Why a page response is a block (a 401/403, or a block page's marker) and the CAPTCHA
+ * it shows, if any; null for a page.
+ */
+function blockOf(res: FetchResponse): { why: string; challenge: CaptchaChallenge | null } | null {
+  // The widget's page is the one the response came from, after any redirect.
+  const signal = detectBlock({
+    url: res.finalUrl,
+    status: res.status,
+    headers: res.headers,
+    body: res.body,
+  });
+  const challenge = signal?.captcha ?? null;
   if (res.status === 401 || res.status === 403) {
-    const signal = detectBlock(res);
-    return signal === null ? `HTTP ${res.status}` : `HTTP ${res.status}, ${signal.marker}`;
+    const why = signal === null ? `HTTP ${res.status}` : `HTTP ${res.status}, ${signal.marker}`;
+    return { why, challenge };
   }
-  const signal = detectBlock(res);
-  return signal === null ? null : `block page (${signal.marker})`;
+  return signal === null ? null : { why: `block page (${signal.marker})`, challenge };
+}
+
+const CONDITIONAL = new Set(['if-none-match', 'if-modified-since']);
+
+/** The caller's headers without a recrawl's conditional ones. */
+function withoutConditional(
+  headers: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (headers === undefined) return undefined;
+  const kept: Record<string, string> = {};
+  for (const name in headers) {
+    if (!CONDITIONAL.has(name.toLowerCase())) kept[name] = headers[name] as string;
+  }
+  return kept;
 }
 
 /** The session's browser headers in order, its cookies, then the caller's headers. */

@@ -8,6 +8,7 @@ import type { JobService } from '../jobs/job-service.js';
 import type { ScrapeService } from '../jobs/scrape-service.js';
 import type { ScheduleService } from '../jobs/scheduler.js';
 import type { DeliveryLog } from '../webhooks/delivery-log.js';
+import type { ArtifactStore } from '../storage/artifacts/artifact-store.js';
 
 /** Which URLs clients may have the service fetch (the SSRF guard, see docs/security.md). */
 export interface TargetPolicy {
@@ -32,6 +33,11 @@ export interface ApiSettings {
   apiKeyCacheMs: number;
   /** Documents per page of a Firecrawl status response (`next` links to the rest). */
   firecrawlPageSize: number;
+  /**
+   * Where the jobs' screenshots and PDFs go (a directory or s3://bucket/prefix): set on
+   * every client job that captures pages; clients cannot choose it.
+   */
+  artifactsTarget: string;
 }
 
 export interface AppDeps {
@@ -58,6 +64,8 @@ export interface AppDeps {
   rateLimitRedis?: { client: Redis | Cluster; keyPrefix: string };
   /** Single-URL scrapes and site maps, now, within a deadline (/trawl/v1/scrape, Firecrawl's /scrape and /map). */
   scraper: ScrapeService;
+  /** The jobs' screenshots and PDFs, read back for /trawl/v1/jobs/{id}/artifacts/{file}. */
+  artifacts: ArtifactStore;
   /** Recurring crawls (/trawl/v1/schedules): a job spec plus a cron expression. */
   schedules: ScheduleService;
 }

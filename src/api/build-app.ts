@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { eventsRoute } from './routes/jobs/events-route.js';
 import { jobRoutes } from './routes/jobs/job-routes.js';
 import { resultsRoutes } from './routes/jobs/results-routes.js';
+import { artifactRoutes } from './routes/jobs/artifact-routes.js';
 import { webhookRoutes } from './routes/jobs/webhook-routes.js';
 import { seedRoutes } from './routes/seed/seed-routes.js';
 import { firecrawlRoutes } from './routes/firecrawl/firecrawl-routes.js';
@@ -46,6 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   healthRoutes(app, deps);
   jobRoutes(app, deps);
   resultsRoutes(app, deps);
+  artifactRoutes(app, deps);
   eventsRoute(app, deps);
   webhookRoutes(app, deps);
   seedRoutes(app, deps);

@@ -6,10 +6,22 @@
  * files), and the guard set on the spec so every worker enforces it.
  */
 import type { CrawlSpec } from '../config/crawl-spec.js';
-import { crawlSpecSchema } from '../config/crawl-spec.js';
+import { crawlSpecSchema, DEFAULT_CAPTCHA_API_URL } from '../config/crawl-spec.js';
 import { TrawlError } from '../core/errors.js';
 import { ApiError } from './api-error.js';
 import type { ApiSettings, TargetPolicy } from './app-deps.js';
+
+/**
+ * A job's spec as the API shows it: without what the server set (the address guard,
+ * where artifacts go) and with the CAPTCHA solver's key masked (a paid account's secret).
+ */
+export function specView(spec: Record<string, unknown>): Record<string, unknown> {
+  const { addressGuard: _guard, artifacts: _artifacts, ...shown } = spec;
+  if (typeof shown.captchaKey === 'string') {
+    shown.captchaKey = `…${shown.captchaKey.slice(-4)}`;
+  }
+  return shown;
+}
 
 /** Checks one client URL; `field` names it in the error. */
 export function checkTarget(targets: TargetPolicy, url: string, field: string): void {
@@ -68,6 +80,31 @@ export function clientSpec(
         { field: `${fieldPrefix}.${field}` },
       );
     }
+  }
+  // The solver's API is another host the service would call for the client, unguarded.
+  if (spec.captchaApiUrl !== DEFAULT_CAPTCHA_API_URL) {
+    throw new ApiError(
+      'unsupported_option',
+      `${fieldPrefix}.captchaApiUrl: the CAPTCHA service's address is set by the server's operator (trawl crawl --captcha-api-url), not through the API`,
+      { field: `${fieldPrefix}.captchaApiUrl` },
+    );
+  }
+  if (spec.captchaKey !== null && !spec.sessions) {
+    throw new ApiError(
+      'invalid_request',
+      `${fieldPrefix}.captchaKey: needs sessions: true (a solved CAPTCHA's cookies live in a session)`,
+      { field: `${fieldPrefix}.captchaKey` },
+    );
+  }
+  if (spec.artifacts !== null) {
+    throw new ApiError(
+      'unsupported_option',
+      `${fieldPrefix}.artifacts: where screenshots and PDFs are stored is the server's setting (TRAWL_ARTIFACTS), not the API's; read them at /trawl/v1/jobs/{id}/artifacts/{file}`,
+      { field: `${fieldPrefix}.artifacts` },
+    );
+  }
+  if (spec.screenshot !== 'none' || spec.pdf || spec.errorScreenshots) {
+    spec.artifacts = settings.artifactsTarget;
   }
   return spec;
 }

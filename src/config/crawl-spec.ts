@@ -7,6 +7,9 @@ import { z } from 'zod';
 export const DEFAULT_USER_AGENT =
   'Mozilla/5.0 (compatible; trawl/0.1; +https://github.com/trawl-crawler/trawl)';
 
+/** 2Captcha's API (createTask / getTaskResult). */
+export const DEFAULT_CAPTCHA_API_URL = 'https://api.2captcha.com';
+
 const regexSource = z.string().superRefine((src, ctx) => {
   try {
     new RegExp(src);
@@ -84,6 +87,31 @@ export const crawlSpecSchema = z.object({
   browserWaitForSelector: z.string().min(1).nullable().default(null),
   /** Browser engine: then wait this much longer, ms (within totalTimeoutMs). */
   browserWaitMs: count(0).max(60_000).default(0),
+  /** Browser engine: the page's viewport, CSS pixels (screenshots are this wide). */
+  browserViewport: z
+    .strictObject({ width: count(200).max(7_680), height: count(200).max(4_320) })
+    .default({ width: 1280, height: 800 }),
+  /**
+   * Browser engine: a screenshot of every page it renders (PNG), stored in `artifacts`
+   * and named by the record's `fields.screenshot`. viewport: what a visitor sees first;
+   * fullPage: the whole scrolled page. none: no screenshot. Under auto, pages fetched
+   * over HTTP get none.
+   */
+  screenshot: z.enum(['none', 'viewport', 'fullPage']).default('none'),
+  /** Browser engine: a PDF of every page it renders (print layout), `fields.pdf`. */
+  pdf: z.boolean().default(false),
+  /**
+   * Browser engine: a screenshot of a page that failed (a timeout, a navigation error, or
+   * an answer of 400 or more), `fields.errorScreenshot` of its record.
+   */
+  errorScreenshots: z.boolean().default(false),
+  /**
+   * Where screenshots and PDFs go: a directory, or `s3://bucket[/prefix]` (any
+   * S3-compatible service; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+   * TRAWL_S3_ENDPOINT for one that is not AWS). Keys are `<jobId>/<sha1 of URL>-<kind>`.
+   * null: the process's default (the CLI: `<data dir>/artifacts`; the service: its own).
+   */
+  artifacts: z.string().min(1).nullable().default(null),
   maxRedirects: count(0).max(50).default(10),
   /**
    * Anti-blocking sessions (docs/anti-blocking.md): each request is made as one of up to
@@ -122,6 +150,16 @@ export const crawlSpecSchema = z.object({
     .refine(([min, max]) => min <= max, 'the minimum is above the maximum')
     .nullable()
     .default(null),
+  /** The CAPTCHA-solving service whose API captchaApiUrl speaks (docs/anti-blocking.md). */
+  captchaProvider: z.enum(['2captcha']).default('2captcha'),
+  /**
+   * The solving service's API key: with sessions, a block page showing a reCAPTCHA,
+   * hCaptcha or Turnstile widget in a form is solved and the form submitted, once per
+   * session. null: a CAPTCHA page fails as `blocked`. Stored with the job's spec.
+   */
+  captchaKey: z.string().min(1).nullable().default(null),
+  /** The solving service's API base URL (a self-hosted compatible one, a test's fake). */
+  captchaApiUrl: z.url({ protocol: /^https?$/ }).default(DEFAULT_CAPTCHA_API_URL),
   /** Keep each page's decoded body in the store. */
   storeBody: z.boolean().default(false),
   /**

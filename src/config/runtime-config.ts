@@ -32,6 +32,12 @@ export const RUNTIME_FIELDS = {
     schema: z.string().min(1).default('./trawl-data'),
     doc: 'Where the embedded mode keeps its SQLite database',
   },
+  artifacts: {
+    type: 'string',
+    env: 'TRAWL_ARTIFACTS',
+    schema: z.string().min(1).nullable().default(null),
+    doc: "Where jobs' screenshots and PDFs go when their spec names no place: a directory, or s3://bucket[/prefix] (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, TRAWL_S3_ENDPOINT for MinIO and the like). null: <dataDir>/artifacts",
+  },
   redisPrefix: {
     type: 'string',
     env: 'TRAWL_REDIS_PREFIX',

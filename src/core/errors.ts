@@ -3,6 +3,8 @@
  * the short machine-readable reason users see in the `error` field of a page and
  * that other processes branch on (never on `instanceof` across process boundaries).
  */
+import type { PageArtifacts } from './types.js';
+
 export const ERROR_CATALOGUE = {
   timeout: { retryable: true, summary: 'connect, headers, body or total deadline exceeded' },
   network: { retryable: true, summary: 'connection failed, reset or refused, or DNS failed' },
@@ -53,6 +55,8 @@ export interface TrawlErrorOptions {
   status?: number;
   /** The last URL reached (e.g. the redirect target that stopped a chain). */
   finalUrl?: string;
+  /** Artifacts stored of the failed page (the browser's error screenshot). */
+  artifacts?: PageArtifacts;
 }
 
 /** A failure with a stable code. Wrap lower-level errors with `{ cause }`. */
@@ -62,6 +66,7 @@ export class TrawlError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly status: number | undefined;
   readonly finalUrl: string | undefined;
+  readonly artifacts: PageArtifacts | undefined;
 
   constructor(code: ErrorCode, message: string, options: TrawlErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -71,6 +76,7 @@ export class TrawlError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.status = options.status;
     this.finalUrl = options.finalUrl;
+    this.artifacts = options.artifacts;
   }
 }
 

@@ -37,7 +37,15 @@ export interface FetchResponse {
   engine?: 'http' | 'browser';
   /** Each Set-Cookie header of the final response, whole (`headers` joins them); absent: none. */
   setCookie?: string[];
+  /**
+   * What the browser engine stored of the page beside its document (screenshot, pdf,
+   * errorScreenshot): each artifact's location (file://, s3:// or a data: URL). Absent: none.
+   */
+  artifacts?: PageArtifacts;
 }
+
+/** Locations of a page's stored artifacts, by kind. */
+export type PageArtifacts = Partial<Record<'screenshot' | 'pdf' | 'errorScreenshot', string>>;
 
 /** What a page parser extracts from an HTML document. */
 export interface ParsedPage {

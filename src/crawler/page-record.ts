@@ -1,7 +1,7 @@
 /** Builds the stored PageRecord from what happened to one request. */
 import { createHash } from 'node:crypto';
 import type { ErrorCode } from '../core/errors.js';
-import type { FetchResponse, PageRecord, ParsedPage } from '../core/types.js';
+import type { FetchResponse, PageArtifacts, PageRecord, ParsedPage } from '../core/types.js';
 
 /** What a record is about: the URL a lease is for (a Lease has these fields). */
 export interface RecordSubject {
@@ -67,12 +67,21 @@ export function successRecord(
   };
 }
 
-/** The record's fields: the parser's, and the engine when the fetcher named it. */
+/**
+ * The record's fields: the parser's, the engine when the fetcher named it, and the
+ * locations of the artifacts it stored (screenshot, pdf, errorScreenshot).
+ */
 function fieldsOf(res: FetchResponse, parsed: ParsedPage | null): Pick<PageRecord, 'fields'> {
-  if (res.engine === undefined) {
+  if (res.engine === undefined && res.artifacts === undefined) {
     return parsed?.fields === undefined ? {} : { fields: parsed.fields };
   }
-  return { fields: { ...parsed?.fields, engine: res.engine } };
+  return {
+    fields: {
+      ...parsed?.fields,
+      ...(res.engine === undefined ? {} : { engine: res.engine }),
+      ...res.artifacts,
+    },
+  };
 }
 
 /**
@@ -113,7 +122,11 @@ export function failureRecord(
   at: number,
   code: ErrorCode,
   message: string,
-  details: { status?: number | undefined; finalUrl?: string | undefined } = {},
+  details: {
+    status?: number | undefined;
+    finalUrl?: string | undefined;
+    artifacts?: PageArtifacts | undefined;
+  } = {},
 ): PageRecord {
   return {
     url: req.url,
@@ -136,6 +149,7 @@ export function failureRecord(
     durationMs: null,
     headers: {},
     body: null,
+    ...(details.artifacts === undefined ? {} : { fields: { ...details.artifacts } }),
   };
 }
 

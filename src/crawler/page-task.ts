@@ -100,6 +100,7 @@ async function fetchFailed(
   const record = failureRecord(lease, startedAt, e.code, e.message, {
     status: e.status ?? hopDetails(lease).status,
     finalUrl: e.finalUrl ?? hopDetails(lease).finalUrl,
+    artifacts: e.artifacts,
   });
   await finish(ctx, lease, record, null, now, 0);
 }

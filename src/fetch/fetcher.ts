@@ -12,6 +12,15 @@ export interface FetchOptions {
   /** Extra request headers (e.g. If-None-Match for recrawls, a rotated User-Agent). */
   headers?: Record<string, string>;
   /**
+   * The HTTP engine: the request method, for a form submission (a solved CAPTCHA's).
+   * A 301/302/303 answer to a POST is followed as a GET without the body, as browsers
+   * do; a 307/308 repeats the POST. The browser engine loads pages with GET only.
+   * @default 'GET'
+   */
+  method?: 'GET' | 'POST';
+  /** The body of a POST (its content-type goes in `headers`); ignored for a GET. */
+  body?: string | Buffer;
+  /**
    * Called before each redirect hop with the canonical target URL (scope checks, dedup
    * claims). Returning an error code stops the chain with a TrawlError of that code
    * whose `finalUrl` is the target and `status` the 3xx status.
@@ -47,10 +56,41 @@ export interface FetchOptions {
    * null or absent: a direct connection.
    */
   proxy?: string | null;
+  /**
+   * The browser engine: what to capture of this page besides its document (overrides the
+   * engine's own setting). The HTTP engine ignores it.
+   */
+  capture?: PageCapture;
+  /** The browser engine: wait this long after the page loaded, ms (overrides the engine's). */
+  waitMs?: number;
 }
 
+/** What the browser engine keeps of a page besides its document. */
+export interface PageCapture {
+  /** A PNG of the viewport or of the whole page. @default 'none' */
+  screenshot?: 'none' | 'viewport' | 'fullPage';
+  /** A PDF of the page (print layout). */
+  pdf?: boolean;
+  /** A PNG of the page when it failed (a timeout, a navigation error, a 4xx/5xx answer). */
+  errorScreenshot?: boolean;
+}
+
+/**
+ * Stores one artifact of a page and returns its location (file://, s3://, a data: URL),
+ * which the record names. A failure to store is logged by the engine, never the page's.
+ */
+export type ArtifactSaver = (
+  kind: 'screenshot' | 'pdf' | 'errorScreenshot',
+  url: string,
+  body: Buffer,
+  contentType: string,
+) => Promise<string>;
+
 export interface Fetcher {
-  /** GET `url` (canonical, http/https). Resolves with any HTTP status; throws TrawlError. */
+  /**
+   * GET (or `options.method`) `url` (canonical, http/https). Resolves with any HTTP
+   * status; throws TrawlError.
+   */
   fetch(url: string, options?: FetchOptions): Promise<FetchResponse>;
   /** Closes connection pools. */
   close(): Promise<void>;

@@ -43,6 +43,12 @@ export interface ScrapeOptions {
   timeoutMs: number;
   /** The client went away: stop. */
   signal?: AbortSignal;
+  /**
+   * Load the page in the browser (its scripts run): after a pause (waitMs, within the
+   * deadline), with a screenshot (PNG, returned as a data: URL in fields.screenshot).
+   * Absent: the HTTP engine.
+   */
+  browser?: { waitMs?: number; screenshot?: 'viewport' | 'fullPage' | null };
 }
 
 /** The fields of a scrape, as a crawl record's `fields` (plus html and rawHtml). */
@@ -60,6 +66,8 @@ export interface ScrapeFields {
   extraction?: Record<string, unknown>;
   /** Why the extraction failed (the record's title and status stand). */
   extractionError?: string;
+  /** The page's screenshot as a `data:image/png;base64,…` URL (options.browser.screenshot). */
+  screenshot?: string;
 }
 
 export interface ScrapeResult {

@@ -1,11 +1,14 @@
 /**
  * The job's anti-blocking, composed from its spec (docs/anti-blocking.md): sessions,
- * the proxy pool with its list source and health checks, block detection and random
- * delays, around the engine's fetcher. The proxy pool's backend is the caller's choice
- * (memory for the embedded mode, Redis for a distributed job, shared by its workers).
+ * the proxy pool with its list source and health checks, block detection, CAPTCHA
+ * solving and random delays, around the engine's fetcher. The proxy pool's backend is
+ * the caller's choice (memory for the embedded mode, Redis for a distributed job,
+ * shared by its workers).
  */
 import type { Logger } from 'pino';
 import { AntiBlockingFetcher } from '../antiblock/anti-blocking-fetcher.js';
+import { CaptchaClearance } from '../antiblock/captcha/captcha-clearance.js';
+import { TwoCaptchaSolver } from '../antiblock/captcha/two-captcha-solver.js';
 import { ProxyHealthChecker } from '../antiblock/proxy/proxy-health.js';
 import type { ProxyLease, ProxyPool, ProxyPoolOptions } from '../antiblock/proxy/proxy-pool.js';
 import { ProxyRefresher } from '../antiblock/proxy/proxy-source.js';
@@ -32,7 +35,17 @@ export interface AntiBlockingParts {
 
 /** True when the spec asks for any anti-blocking. */
 export function wantsAntiBlocking(spec: CrawlSpec): boolean {
-  return spec.sessions || hasProxies(spec) || spec.randomDelayMs !== null;
+  return (
+    spec.sessions || hasProxies(spec) || spec.randomDelayMs !== null || spec.captchaKey !== null
+  );
+}
+
+/** The operator's CAPTCHA-service key from the environment (TRAWL_CAPTCHA_KEY), for the CLI. */
+export function captchaKeyFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  const key = env.TRAWL_CAPTCHA_KEY?.trim();
+  return key === undefined || key === '' ? undefined : key;
 }
 
 function hasProxies(spec: CrawlSpec): boolean {
@@ -50,6 +63,10 @@ export function withAntiBlocking(
     throw new UsageError('give the proxies as a list or as a provider URL, not both');
   }
   const log = parts.log;
+  const captcha = parts.sessions ? captchaClearance(spec, log) : null;
+  if (spec.captchaKey !== null && !parts.sessions) {
+    log?.warn('captchaKey: CAPTCHAs are solved for the HTTP engine only; the browser fails them');
+  }
   let pool: ProxyPool | null = null;
   const closers: (() => Promise<void>)[] = [];
   let ready: Promise<unknown> | undefined;
@@ -101,6 +118,7 @@ export function withAntiBlocking(
     sessions,
     proxies: pool,
     leases,
+    captcha,
     detectBlocks: sessions !== null || pool !== null,
     randomDelay:
       spec.randomDelayMs === null
@@ -111,5 +129,39 @@ export function withAntiBlocking(
       for (const close of closers) await close();
     },
     ...(log === undefined ? {} : { onBlocked: (url, why) => log.info({ url, why }, 'blocked') }),
+  });
+}
+
+/** The job's CAPTCHA solving (its key, the provider's API), or null without a key. */
+function captchaClearance(spec: CrawlSpec, log: AntiBlockingParts['log']): CaptchaClearance | null {
+  if (spec.captchaKey === null) return null;
+  if (!spec.sessions) {
+    throw new UsageError(
+      "a CAPTCHA key needs sessions (--sessions): a solved CAPTCHA's cookies live in a session",
+    );
+  }
+  return new CaptchaClearance({
+    // One provider for now; the spec's captchaProvider names it.
+    solver: new TwoCaptchaSolver({ apiKey: spec.captchaKey, baseUrl: spec.captchaApiUrl }),
+    ...(log === undefined
+      ? {}
+      : {
+          onSolved: (url, challenge, solution) =>
+            log.info(
+              {
+                url,
+                kind: challenge.kind,
+                elapsedMs: solution.elapsedMs,
+                taskId: solution.taskId,
+                polls: solution.polls,
+              },
+              'captcha solved',
+            ),
+          onDisabled: (err) =>
+            log.warn(
+              { code: err.code, err: err.message },
+              'captcha solving stopped for this job: the solver account needs fixing',
+            ),
+        }),
   });
 }

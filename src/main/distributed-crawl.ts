@@ -7,6 +7,7 @@
  * writers' watermark), then exports from PostgreSQL.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { RuntimeConfig } from '../config/runtime-config.js';
 import { sleep } from '../core/clock.js';
 import { exportPages } from '../storage/export/write-export.js';
@@ -114,6 +115,7 @@ export async function runDistributedCrawl(
         log,
         metrics: services.metrics,
         onlyJobs: new Set([jobId]),
+        artifactsTarget: config.artifacts ?? join(config.dataDir, 'artifacts'),
       });
       runtimes.push(runtime);
       await runtime.start();

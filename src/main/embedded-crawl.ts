@@ -2,6 +2,7 @@
  * Composition root of the embedded default: one process, SQLite in the data dir.
  * Reads the validated spec, picks the adapters, owns start-up and shutdown.
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CrawlSpec } from '../config/crawl-spec.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -16,6 +17,7 @@ import { createSqlitePageStore } from '../backends/sqlite/sqlite-page-store.js';
 import { createSqliteDedupIndex } from '../backends/sqlite/sqlite-dedup-index.js';
 import { storeBaseline, type Baseline } from '../crawler/baseline.js';
 import { queueBaselinePages } from './job-baseline.js';
+import { jobArtifacts } from './job-artifacts.js';
 import { createJobPipeline } from './job-pipeline.js';
 import {
   canonicalSeeds,
@@ -48,6 +50,8 @@ export interface EmbeddedCrawlOptions {
    * open for as long as the crawl (the caller closes it after); absent: no baseline.
    */
   baseline?: PageStore;
+  /** Names the job where it shares a place with others (its artifacts' folder). @default embedded */
+  jobId?: string;
 }
 
 /** The job id of a data dir's crawl, where a backend keys state by job (the dedup index). */
@@ -83,7 +87,16 @@ export async function openEmbeddedCrawl(options: EmbeddedCrawlOptions): Promise<
     closers.push(() => frontier.close());
     const store = createSqlitePageStore(database);
     closers.push(() => store.close());
-    const fetcher = createFetcher(spec, (message) => log.info(message), { log });
+    const artifacts = jobArtifacts(
+      spec,
+      options.jobId ?? EMBEDDED_JOB_ID,
+      join(options.dataDir, 'artifacts'),
+    );
+    if (artifacts !== null) closers.push(() => artifacts.store.close());
+    const fetcher = createFetcher(spec, (message) => log.info(message), {
+      log,
+      ...(artifacts === null ? {} : { saveArtifact: artifacts.save }),
+    });
     closers.push(() => fetcher.close());
     const parser = createParser(spec, filterSpec);
     closers.push(() => parser.close());

@@ -16,7 +16,7 @@ import type { ProxyPool } from '../antiblock/proxy/proxy-pool.js';
 import { AutoFetcher, type DocumentSignals } from '../fetch/auto/auto-fetcher.js';
 import { BrowserFetcher } from '../fetch/browser/browser-fetcher.js';
 import { findChromium } from '../fetch/browser/browser-pool.js';
-import type { Fetcher } from '../fetch/fetcher.js';
+import type { ArtifactSaver, Fetcher, PageCapture } from '../fetch/fetcher.js';
 import { HttpFetcher } from '../fetch/http/http-fetcher.js';
 import type { FrontierSettings } from '../frontier/frontier.js';
 import { robotsAgentToken } from '../frontier/robots/agent-token.js';
@@ -115,8 +115,19 @@ export function crawlerOptions(
 export function createFetcher(
   spec: CrawlSpec,
   onEngineDecision?: (message: string) => void,
-  anti: FetcherAntiBlocking = {},
+  anti: FetcherServices = {},
 ): Fetcher {
+  const capture = pageCapture(spec);
+  if (capture !== undefined && spec.engine === 'http') {
+    throw new UsageError(
+      'screenshots, PDFs and error screenshots are made by the browser: use engine browser or auto',
+    );
+  }
+  if (capture !== undefined && anti.saveArtifact === undefined) {
+    throw new Error(
+      'a job that captures pages needs a place for them (FetcherServices.saveArtifact)',
+    );
+  }
   const http = createHttpFetcher(spec);
   const parts = (applies: boolean): AntiBlockingParts => ({
     sessions: applies,
@@ -146,6 +157,17 @@ export function createFetcher(
     waitMs: spec.browserWaitMs,
     maxBodyBytes: spec.maxBodyBytes,
     addressGuard: spec.addressGuard,
+    viewport: spec.browserViewport,
+    // A screenshot or a PDF shows the page as a visitor sees it: images and fonts load.
+    ...(spec.screenshot !== 'none' || spec.pdf ? { blockResources: ['media'] } : {}),
+    ...(capture === undefined ? {} : { capture }),
+    ...(anti.saveArtifact === undefined ? {} : { saveArtifact: anti.saveArtifact }),
+    ...(anti.log === undefined
+      ? {}
+      : {
+          onArtifactError: (url: string, kind: string, err: unknown) =>
+            anti.log?.warn({ url, kind, err: (err as Error).message }, 'artifact not stored'),
+        }),
   });
   // The browser's own requests are Chromium's (its headers, no proxy yet): only the
   // random delays apply around it.
@@ -163,8 +185,19 @@ export function createFetcher(
   });
 }
 
-/** Where a job's anti-blocking keeps its proxy pool, and whom it tells. */
-export interface FetcherAntiBlocking {
+/** What the job asks the browser to capture of its pages; undefined: nothing. */
+function pageCapture(spec: CrawlSpec): PageCapture | undefined {
+  if (spec.screenshot === 'none' && !spec.pdf && !spec.errorScreenshots) return undefined;
+  return { screenshot: spec.screenshot, pdf: spec.pdf, errorScreenshot: spec.errorScreenshots };
+}
+
+/**
+ * Where a job's anti-blocking keeps its proxy pool, whom it tells, and where its
+ * artifacts go.
+ */
+export interface FetcherServices {
+  /** Stores the job's screenshots and PDFs (jobArtifacts); required when it makes any. */
+  saveArtifact?: ArtifactSaver;
   /** @default an in-process pool */
   makeProxyPool?: ProxyPoolFactory;
   log?: Pick<Logger, 'info' | 'warn'>;

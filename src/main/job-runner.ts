@@ -20,6 +20,7 @@ import { redisDedupIndex } from '../backends/redis/redis-dedup-index.js';
 import type pg from 'pg';
 import { storeBaseline } from '../crawler/baseline.js';
 import { createPostgresPageStore } from '../backends/postgres/postgres-page-store.js';
+import { DEFAULT_ARTIFACTS_TARGET, jobArtifacts } from './job-artifacts.js';
 import { createJobPipeline } from './job-pipeline.js';
 import {
   canonicalSeeds,
@@ -48,6 +49,8 @@ export interface JobRunnerOptions {
   metrics?: TrawlMetrics;
   /** Where the job's baseline (spec `baseline`) is read from: the results database. */
   pool: pg.Pool;
+  /** Where screenshots and PDFs go when the spec names no `artifacts`. @default ./trawl-data/artifacts */
+  artifactsTarget?: string;
 }
 
 export class JobRunner {
@@ -75,7 +78,13 @@ export class JobRunner {
     });
     const jobLog = options.log.child({ job: options.jobId });
     let stopProxyMetrics: (() => void) | null = null;
+    const artifacts = jobArtifacts(
+      spec,
+      options.jobId,
+      options.artifactsTarget ?? DEFAULT_ARTIFACTS_TARGET,
+    );
     const fetcher = createFetcher(spec, (message) => jobLog.info(message), {
+      ...(artifacts === null ? {} : { saveArtifact: artifacts.save }),
       // One pool per job, shared by every worker serving it.
       makeProxyPool: (settings) =>
         new RedisProxyPool({
@@ -112,6 +121,7 @@ export class JobRunner {
       },
       () => parser.close(),
       () => fetcher.close(),
+      async () => artifacts?.store.close(),
     );
     // The dedup index is shared through Redis: two workers never both keep a duplicate.
     const pipeline = createJobPipeline(

@@ -53,6 +53,8 @@ export interface WorkerRuntimeOptions {
   discoverEveryMs?: number;
   /** Serve only these jobs (an in-process worker of `trawl crawl --workers N`); all when absent. */
   onlyJobs?: ReadonlySet<string>;
+  /** Where jobs' screenshots and PDFs go when a spec names no `artifacts` (TRAWL_ARTIFACTS). */
+  artifactsTarget?: string;
 }
 
 /** Reaper lock TTL: how long a dead holder keeps the duty from the others, ms. */
@@ -200,6 +202,9 @@ export class WorkerRuntime {
           log,
           metrics: this.options.metrics,
           pool: this.options.pool,
+          ...(this.options.artifactsTarget === undefined
+            ? {}
+            : { artifactsTarget: this.options.artifactsTarget }),
         });
       } catch (err) {
         log.error({ err, job: jobId }, 'cannot serve job: its spec is invalid');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { CaptchaChallenge } from '../../src/antiblock/block-markers.js';
 import { CaptchaError, type CaptchaErrorCode } from '../../src/antiblock/captcha/captcha-solver.js';
@@ -9,27 +8,23 @@ import {
   TwoCaptchaSolver,
   type TwoCaptchaOptions,
 } from '../../src/antiblock/captcha/two-captcha-solver.js';
+import {
+  startFakeTwoCaptcha,
+  type FakeReply as Reply,
+  type FakeRequest,
+  type FakeTwoCaptcha,
+} from '../support/fake-two-captcha.js';
 import { listen, shut } from '../support/loopback-server.js';
 
-// A local fake of 2Captcha's JSON API (POST /createTask, POST /getTaskResult). The client
-// key picks the scenario; every request is recorded with its server-side arrival time.
-
-interface Seen {
-  method: string;
-  clientKey: string;
-  at: number;
-  raw: string;
-  body: Record<string, unknown>;
-}
+// The local fake of 2Captcha's JSON API (test/support/fake-two-captcha.ts); here the
+// client key picks the scenario.
 
 const BIG_TASK_ID = '73528391946218374651';
-const seen: Seen[] = [];
-const seenBy = (clientKey: string, method?: string): Seen[] =>
-  seen.filter((s) => s.clientKey === clientKey && (method === undefined || s.method === method));
+let fake: FakeTwoCaptcha;
+const seenBy = (clientKey: string, method?: string): FakeRequest[] =>
+  fake.seenBy(clientKey, method);
 
-type Reply = { status?: number; json?: unknown; text?: string; hang?: boolean };
-
-function scenario(method: string, clientKey: string, raw: string): Reply {
+function scenario({ method, clientKey, raw }: FakeRequest): Reply {
   const polls = seenBy(clientKey, 'getTaskResult').length; // this request included
   const creates = seenBy(clientKey, 'createTask').length;
   const created = (taskId: number): Reply => ({ json: { errorId: 0, taskId } });
@@ -124,41 +119,12 @@ function scenario(method: string, clientKey: string, raw: string): Reply {
   }
 }
 
-const hanging = new Set<http.ServerResponse>();
-let server: http.Server;
-let base: string;
-
 before(async () => {
-  ({ server, base } = await listen((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: Record<string, unknown> = {};
-      try {
-        // Big task ids would be rounded here; the tests look at `raw` for those.
-        body = JSON.parse(raw) as Record<string, unknown>;
-      } catch {
-        // recorded with an empty body
-      }
-      const method = (req.url ?? '').replace(/^\//, '');
-      const clientKey = typeof body.clientKey === 'string' ? body.clientKey : '';
-      seen.push({ method, clientKey, at: Date.now(), raw, body });
-      const reply = scenario(method, clientKey, raw);
-      if (reply.hang === true) {
-        hanging.add(res);
-        res.on('close', () => hanging.delete(res));
-        return;
-      }
-      res.statusCode = reply.status ?? 200;
-      res.setHeader('content-type', reply.json !== undefined ? 'application/json' : 'text/html');
-      res.end(reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? ''));
-    });
-  }));
+  fake = await startFakeTwoCaptcha({ scenario });
 });
 
 after(async () => {
-  await shut(server);
+  await fake.close();
 });
 
 const RECAPTCHA: CaptchaChallenge = {
@@ -174,7 +140,7 @@ const TURNSTILE: CaptchaChallenge = {
 };
 
 function solver(apiKey: string, options: Partial<TwoCaptchaOptions> = {}): TwoCaptchaSolver {
-  return new TwoCaptchaSolver({ apiKey, baseUrl: base, pollIntervalMs: 5000, ...options });
+  return new TwoCaptchaSolver({ apiKey, baseUrl: fake.base, pollIntervalMs: 5000, ...options });
 }
 
 async function rejectsWith(
@@ -295,7 +261,7 @@ describe('2Captcha solves against the local fake', { concurrency: true }, () => 
     const controller = new AbortController();
     const solving = solver('key-hang').solve(RECAPTCHA, { signal: controller.signal });
     solving.catch(() => {}); // observed below
-    await until(() => hanging.size === 1, 8000, 'the hanging poll');
+    await until(() => fake.hanging.size === 1, 8000, 'the hanging poll');
     const abortedAt = Date.now();
     controller.abort();
     await rejectsWith(solving, 'captcha_aborted');

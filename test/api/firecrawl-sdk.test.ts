@@ -286,14 +286,13 @@ for (const mode of SERVICE_MODES) {
       const bad = await rejects(firecrawl.scrape('not a url'));
       assert.equal(bad.status, 400);
       assert.match(bad.message, /body\.url: not a valid http\(s\) URL/);
-      const shot = await rejects(
-        firecrawl.scrape(site.url('/article'), { formats: ['screenshot'] }),
-      );
-      assert.equal(shot.status, 400);
-      assert.equal(shot.code, 'unsupported_option');
-      assert.match(shot.message, /body\.formats\.0: the screenshot format needs a browser engine/);
-      const wait = await rejects(firecrawl.scrape(site.url('/article'), { waitFor: 500 }));
-      assert.match(wait.message, /body\.waitFor/);
+      const llm = await rejects(firecrawl.scrape(site.url('/article'), { formats: ['summary'] }));
+      assert.equal(llm.status, 400);
+      assert.equal(llm.code, 'unsupported_option');
+      assert.match(llm.message, /body\.formats\.0: the summary format needs a language model/);
+      const wait = await rejects(firecrawl.scrape(site.url('/article'), { waitFor: 90_000 }));
+      assert.equal(wait.status, 400);
+      assert.match(wait.message, /body\.waitFor: at most 60000 ms/);
       const unknown = await rejects(firecrawl.getCrawlStatus('no-such-job'));
       assert.equal(unknown.status, 404);
       assert.match(unknown.message, /no crawl job no-such-job/);

@@ -109,11 +109,7 @@ describe('Firecrawl wire details (embedded)', () => {
         { url: site.url('/'), formats: ['json'] },
         /body\.formats\.0: the json format needs a language model/,
       ],
-      [
-        '/v2/scrape',
-        { url: site.url('/'), formats: [{ type: 'screenshot', fullPage: true }] },
-        /screenshot/,
-      ],
+      ['/v2/scrape', { url: site.url('/'), mobile: true }, /body\.mobile/],
       ['/v2/scrape', { url: site.url('/'), actions: [{ type: 'click' }] }, /body\.actions/],
       ['/v2/scrape', { url: site.url('/'), headers: { Host: 'other' } }, /body\.headers\.Host/],
       [
@@ -123,8 +119,8 @@ describe('Firecrawl wire details (embedded)', () => {
       ],
       [
         '/v2/crawl',
-        { url: site.url('/'), scrapeOptions: { waitFor: 1000 } },
-        /body\.scrapeOptions\.waitFor/,
+        { url: site.url('/'), scrapeOptions: { actions: [{ type: 'click' }] } },
+        /body\.scrapeOptions\.actions/,
       ],
       [
         '/v2/crawl',

@@ -10,6 +10,7 @@ import type { CrawlSpecInput } from '../../config/crawl-spec.js';
 import { parseCrawlSpec } from '../../config/parse-spec.js';
 import { distributedServices } from '../../config/runtime-config.js';
 import { createLogger } from '../../log/logger.js';
+import { captchaKeyFromEnv } from '../../main/anti-blocking.js';
 import { runDistributedCrawl } from '../../main/distributed-crawl.js';
 import { processConfig } from '../../main/process-config.js';
 import { runCrawl, type CrawlSummary } from '../../main/run-crawl.js';
@@ -61,6 +62,11 @@ interface CrawlFlags {
   waitUntil?: 'load' | 'domcontentloaded' | 'networkidle';
   waitFor?: string;
   waitMs?: number;
+  viewport?: { width: number; height: number };
+  screenshot?: 'viewport' | 'fullPage' | true;
+  pdf?: boolean;
+  errorScreenshots?: boolean;
+  artifacts?: string;
   sessions?: boolean;
   maxSessions?: number;
   proxy?: string[];
@@ -69,6 +75,8 @@ interface CrawlFlags {
   proxyDirect?: boolean;
   proxyCheckUrl?: string;
   randomDelay?: [number, number];
+  captchaKey?: string;
+  captchaApiUrl?: string;
   storeBody?: boolean;
   parseWorkers?: number;
   extract?: string;
@@ -170,6 +178,22 @@ export function registerCrawlCommand(program: Command): void {
     )
     .option('--wait-for <selector>', 'browser, auto: also wait for this CSS selector')
     .option('--wait-ms <ms>', 'browser, auto: then wait this much longer (default 0)', intFlag(0))
+    .option('--viewport <WxH>', "browser, auto: the pages' viewport (default 1280x800)", sizeFlag)
+    .addOption(
+      new Option(
+        '--screenshot [what]',
+        'browser, auto: a PNG of each rendered page, viewport or fullPage (default viewport); the record names it in fields.screenshot',
+      ).choices(['viewport', 'fullPage']),
+    )
+    .option('--pdf', 'browser, auto: a PDF of each rendered page (fields.pdf)')
+    .option(
+      '--error-screenshots',
+      'browser, auto: a PNG of each page that fails (timeout, navigation error, status >= 400), in fields.errorScreenshot',
+    )
+    .option(
+      '--artifacts <dir|s3://bucket/prefix>',
+      'where screenshots and PDFs go (default <data dir>/artifacts; s3: credentials from AWS_* and TRAWL_S3_ENDPOINT)',
+    )
     .option(
       '--sessions',
       'anti-blocking sessions: browser header sets, cookies and a proxy each; a blocked session is replaced and the page retried',
@@ -191,6 +215,14 @@ export function registerCrawlCommand(program: Command): void {
       '--random-delay <min-max>',
       'a random pause before each page request, ms, on top of --delay (e.g. 100-1000)',
       rangeFlag,
+    )
+    .option(
+      '--captcha-key <key>',
+      'with --sessions: solve CAPTCHA block pages with this 2Captcha key and submit their form (default TRAWL_CAPTCHA_KEY)',
+    )
+    .option(
+      '--captcha-api-url <url>',
+      'the CAPTCHA service API, for a compatible self-hosted one (default https://api.2captcha.com)',
     )
     .option('--store-body', 'keep page bodies in the data dir')
     .option(
@@ -244,6 +276,11 @@ export function registerCrawlCommand(program: Command): void {
         browserWaitUntil: flags.waitUntil,
         browserWaitForSelector: flags.waitFor,
         browserWaitMs: flags.waitMs,
+        browserViewport: flags.viewport,
+        screenshot: flags.screenshot === true ? 'viewport' : flags.screenshot,
+        pdf: flags.pdf,
+        errorScreenshots: flags.errorScreenshots,
+        artifacts: flags.artifacts,
         sessions: flags.sessions,
         maxSessions: flags.maxSessions,
         proxies: await proxyList(flags.proxy, flags.proxyFile),
@@ -251,6 +288,8 @@ export function registerCrawlCommand(program: Command): void {
         proxyDirect: flags.proxyDirect,
         proxyCheckUrl: flags.proxyCheckUrl,
         randomDelayMs: flags.randomDelay,
+        captchaKey: flags.captchaKey ?? captchaKeyFromEnv(),
+        captchaApiUrl: flags.captchaApiUrl,
         // WARC is made of the bodies: a WARC export keeps them without --store-body.
         storeBody: flags.storeBody ?? (formatNeedsBodies(format) ? true : undefined),
         parseWorkers: flags.parseWorkers,
@@ -270,7 +309,8 @@ export function registerCrawlCommand(program: Command): void {
       let summary: CrawlSummary;
       let where: string;
       const run = {
-        spec,
+        // TRAWL_ARTIFACTS (or the config file) when --artifacts is not given.
+        spec: spec.artifacts === null ? { ...spec, artifacts: config.artifacts } : spec,
         out: flags.out ?? null,
         format,
         fresh: flags.fresh === true,
@@ -338,6 +378,15 @@ async function pipelineFields(
 }
 
 /** `--random-delay 100-1000` (or one number: 0 to it). */
+/** `1280x800` as a viewport. */
+function sizeFlag(value: string): { width: number; height: number } {
+  const m = /^(\d{2,5})[x×](\d{2,5})$/.exec(value.trim());
+  if (m === null) {
+    throw new InvalidArgumentError(`expected WIDTHxHEIGHT in CSS pixels, e.g. 1280x800`);
+  }
+  return { width: Number(m[1]), height: Number(m[2]) };
+}
+
 function rangeFlag(value: string): [number, number] {
   const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(value);
   if (m === null) throw new InvalidArgumentError('expected MIN-MAX in ms, e.g. 100-1000');

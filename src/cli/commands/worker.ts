@@ -4,6 +4,7 @@
  * gracefully: requests in flight finish within the shutdown deadline, the rest are
  * handed back, the writer flushes, exit 0. A second signal hands everything back at once.
  */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { distributedServices } from '../../config/runtime-config.js';
@@ -90,6 +91,7 @@ export function registerWorkerCommand(program: Command): void {
         writerClaimIdleMs: config.writerClaimIdleMs,
         log,
         metrics: open.metrics,
+        artifactsTarget: config.artifacts ?? join(config.dataDir, 'artifacts'),
       });
       const stopped = new Promise<void>((resolve) => {
         let signals = 0;

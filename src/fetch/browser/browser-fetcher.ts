@@ -11,8 +11,8 @@
 import type { LookupFunction } from 'node:net';
 import type { Page, Request, Response } from 'playwright-core';
 import { isTrawlError, TrawlError } from '../../core/errors.js';
-import type { FetchResponse } from '../../core/types.js';
-import type { Fetcher, FetchOptions } from '../fetcher.js';
+import type { FetchResponse, PageArtifacts } from '../../core/types.js';
+import type { ArtifactSaver, Fetcher, FetchOptions, PageCapture } from '../fetcher.js';
 import {
   createAddressGuard,
   type AddressGuard,
@@ -52,7 +52,22 @@ export interface BrowserFetcherOptions {
   addressGuard?: AddressGuardSpec | null;
   /** Test hook: the guard's resolver (see HttpFetcherOptions.addressLookup). */
   addressLookup?: LookupFunction;
+  /** The pages' viewport, CSS pixels. @default 1280×720 */
+  viewport?: { width: number; height: number };
+  /** Resource types not loaded. @default image, font, media */
+  blockResources?: readonly string[];
+  /** What to capture of every page (FetchOptions.capture overrides it). @default nothing */
+  capture?: PageCapture;
+  /** Where captures go; without it nothing is captured. */
+  saveArtifact?: ArtifactSaver | null;
+  /** Told of a capture that could not be made or stored (the page is kept without it). */
+  onArtifactError?: (url: string, kind: string, err: unknown) => void;
 }
+
+/** Deadline of one screenshot or PDF, ms (a hung renderer must not hold the page longer). */
+const CAPTURE_TIMEOUT_MS = 15_000;
+/** Deadline of the screenshot of a page that failed, ms. */
+const ERROR_CAPTURE_TIMEOUT_MS = 5_000;
 
 const HTML_TYPE = /^\s*(?:text\/html|application\/xhtml\+xml)/i;
 
@@ -83,6 +98,8 @@ export class BrowserFetcher implements Fetcher {
       ...(options.pagesPerBrowser === undefined
         ? {}
         : { pagesPerBrowser: options.pagesPerBrowser }),
+      ...(options.viewport === undefined ? {} : { viewport: options.viewport }),
+      ...(options.blockResources === undefined ? {} : { blockResources: options.blockResources }),
     });
   }
 
@@ -132,8 +149,9 @@ export class BrowserFetcher implements Fetcher {
         );
       } catch (err) {
         if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
-        if (isTrawlError(err)) throw err;
-        throw browserError(url, err);
+        const failure = isTrawlError(err) ? err : browserError(url, err);
+        if (failure.code === 'blocked_address' || failure.code === 'too_large') throw failure;
+        throw await this.withErrorScreenshot(page, url, failure, options);
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -142,14 +160,18 @@ export class BrowserFetcher implements Fetcher {
 
   /** A navigation that ended in an error status without a document to render. */
   private async answered(
+    page: Page,
     url: string,
     response: Response,
     body: Buffer,
     startedAt: number,
     started: number,
+    options: FetchOptions,
   ): Promise<FetchResponse> {
     const elapsed = performance.now() - started;
+    const artifacts = await this.captures(page, url, options, true);
     return {
+      ...(artifacts === undefined ? {} : { artifacts }),
       url,
       finalUrl: response.url(),
       status: response.status(),
@@ -229,7 +251,7 @@ export class BrowserFetcher implements Fetcher {
       if (refused !== null) throw refused;
       const arrived = navigated as Response | null;
       if (arrived === null || arrived.status() < 400) throw err;
-      return this.answered(url, arrived, Buffer.alloc(0), startedAt, started);
+      return this.answered(page, url, arrived, Buffer.alloc(0), startedAt, started, options);
     } finally {
       page.off('response', onResponse);
       page.off('request', onRequest);
@@ -246,14 +268,19 @@ export class BrowserFetcher implements Fetcher {
     }
     const type = headers['content-type'] ?? '';
     let body: Buffer;
+    let artifacts: PageArtifacts | undefined;
     if (HTML_TYPE.test(type) || type === '') {
       if (this.options.waitForSelector) {
         await page.waitForSelector(this.options.waitForSelector, { state: 'attached', timeout });
       }
-      if ((this.options.waitMs ?? 0) > 0) await page.waitForTimeout(this.options.waitMs ?? 0);
+      const waitMs = options.waitMs ?? this.options.waitMs ?? 0;
+      if (waitMs > 0) await page.waitForTimeout(waitMs);
       body = Buffer.from(await page.content(), 'utf8');
       // The serialised DOM is UTF-8 whatever the server sent.
       headers['content-type'] = 'text/html; charset=utf-8';
+      if (body.length <= this.options.maxBodyBytes) {
+        artifacts = await this.captures(page, url, options, response.status() >= 400);
+      }
     } else {
       body = await response.body();
     }
@@ -275,7 +302,106 @@ export class BrowserFetcher implements Fetcher {
       durationMs: performance.now() - started,
       wireBytes: Number(headers['content-length'] ?? body.length) || body.length,
       engine: 'browser',
+      ...(artifacts === undefined ? {} : { artifacts }),
     };
+  }
+
+  /** The page's screenshot and PDF as asked, stored; undefined when nothing was. */
+  private async captures(
+    page: Page,
+    url: string,
+    options: FetchOptions,
+    failed: boolean,
+  ): Promise<PageArtifacts | undefined> {
+    const save = this.options.saveArtifact;
+    const capture = options.capture ?? this.options.capture;
+    if (save === null || save === undefined || capture === undefined) return undefined;
+    const out: PageArtifacts = {};
+    const shot = capture.screenshot ?? 'none';
+    // With error screenshots asked for, a failed page gets one instead of its screenshot and PDF.
+    const errorShot = failed && capture.errorScreenshot === true;
+    if (shot !== 'none' && !errorShot) {
+      await this.keep(out, 'screenshot', url, 'image/png', () =>
+        page.screenshot({
+          type: 'png',
+          fullPage: shot === 'fullPage',
+          timeout: CAPTURE_TIMEOUT_MS,
+        }),
+      );
+    }
+    if (capture.pdf === true && !errorShot) {
+      await this.keep(out, 'pdf', url, 'application/pdf', () =>
+        deadline(page.pdf({ printBackground: true }), CAPTURE_TIMEOUT_MS, `the PDF of ${url}`),
+      );
+    }
+    if (errorShot) {
+      await this.keep(out, 'errorScreenshot', url, 'image/png', () =>
+        page.screenshot({ type: 'png', timeout: ERROR_CAPTURE_TIMEOUT_MS }),
+      );
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+
+  /** Makes one capture and stores it into `out`; a failure of either is reported, not thrown. */
+  private async keep(
+    out: PageArtifacts,
+    kind: 'screenshot' | 'pdf' | 'errorScreenshot',
+    url: string,
+    contentType: string,
+    make: () => Promise<Buffer>,
+  ): Promise<void> {
+    try {
+      const body = await make();
+      out[kind] = await (this.options.saveArtifact as ArtifactSaver)(kind, url, body, contentType);
+    } catch (err) {
+      this.options.onArtifactError?.(url, kind, err);
+    }
+  }
+
+  /** `failure`, with the screenshot of the page that failed when one is asked and can be made. */
+  private async withErrorScreenshot(
+    page: Page,
+    url: string,
+    failure: TrawlError,
+    options: FetchOptions,
+  ): Promise<TrawlError> {
+    const capture = options.capture ?? this.options.capture;
+    const save = this.options.saveArtifact;
+    if (capture?.errorScreenshot !== true || save === null || save === undefined) return failure;
+    if (page.isClosed()) return failure;
+    const out: PageArtifacts = {};
+    if (failure.code === 'timeout') {
+      // A navigation still pending holds screenshots until it commits (window.stop() in
+      // the old document does not end it): stop it as the browser's stop button does, and
+      // show what the page had (blank, for a server that never answered).
+      await deadline(stopLoading(page), 2_000, 'stopping the page').catch(() => undefined);
+    }
+    await this.keep(out, 'errorScreenshot', url, 'image/png', () =>
+      deadline(
+        page.screenshot({ type: 'png', timeout: ERROR_CAPTURE_TIMEOUT_MS }),
+        ERROR_CAPTURE_TIMEOUT_MS + 1_000,
+        `the screenshot of ${url}`,
+      ),
+    );
+    if (out.errorScreenshot === undefined) return failure;
+    return new TrawlError(failure.code, failure.message, {
+      cause: failure.cause,
+      retryable: failure.retryable,
+      ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+      ...(failure.status === undefined ? {} : { status: failure.status }),
+      ...(failure.finalUrl === undefined ? {} : { finalUrl: failure.finalUrl }),
+      artifacts: { ...failure.artifacts, ...out },
+    });
+  }
+}
+
+/** Stops the page's loading, pending navigation included (Chromium's Page.stopLoading). */
+async function stopLoading(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('Page.stopLoading');
+  } finally {
+    await cdp.detach().catch(() => undefined);
   }
 }
 

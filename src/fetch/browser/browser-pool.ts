@@ -28,6 +28,8 @@ export interface BrowserPoolOptions {
   operationTimeoutMs?: number;
   /** Resource types answered with an error instead of loaded. @default image, font, media */
   blockResources?: readonly string[];
+  /** The pages' viewport, CSS pixels. @default Playwright's 1280×720 */
+  viewport?: { width: number; height: number };
   /**
    * The proxy every request of the browser goes through, loopback included (the
    * filtering proxy: filtering-proxy.ts), asked for at each launch. @default none
@@ -239,6 +241,7 @@ export class BrowserPool {
           userAgent: this.options.userAgent,
           serviceWorkers: 'block',
           javaScriptEnabled: true,
+          ...(this.options.viewport === undefined ? {} : { viewport: this.options.viewport }),
         }),
         this.opTimeoutMs,
         'opening a browser context',

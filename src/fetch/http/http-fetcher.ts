@@ -38,14 +38,16 @@ const REDIRECT_DRAIN_BYTES = 128 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * GETs pages over HTTP/1.1 with keep-alive pools per origin.
+ * GETs pages over HTTP/1.1 with keep-alive pools per origin (or, with FetchOptions.method,
+ * POSTs a form).
  *
  * - Resolves with any status (4xx/5xx included, with their body); throws TrawlError.
  * - Sends User-Agent, Accept and Accept-Encoding (gzip, deflate, br) plus
  *   FetchOptions.headers, and decodes gzip, x-gzip, deflate (zlib-wrapped or raw), br
  *   and stacks of them; other codings are returned as sent.
  * - Follows 301/302/303/307/308 with a Location, canonicalising each target, as a GET
- *   (or, with `redirect: 'manual'`, returns the redirect for the caller to follow).
+ *   (a POST only through 307/308), or, with `redirect: 'manual'`, returns the redirect
+ *   for the caller to follow.
  * - `startedAt` is when the first request of the chain was sent; `ttfbMs` (final
  *   headers) and `durationMs` are measured from then, across every hop.
  * - With `addressGuard`, refuses (blocked_address) a URL or redirect hop whose host is a
@@ -109,7 +111,9 @@ export class HttpFetcher implements Fetcher {
 
   async fetch(url: string, options: FetchOptions = {}): Promise<FetchResponse> {
     let target = requestTarget(url);
-    const headers =
+    let method = options.method ?? 'GET';
+    let body = method === 'POST' ? options.body : undefined;
+    let headers =
       options.headers === undefined
         ? this.baseHeaders
         : withHeaders(this.baseHeaders, options.headers);
@@ -139,16 +143,18 @@ export class HttpFetcher implements Fetcher {
             ? await this.agent.request({
                 origin: target.origin,
                 path: target.path,
-                method: 'GET',
+                method,
                 headers,
+                ...(body === undefined ? {} : { body }),
                 signal: guard,
               })
             : await proxy.agent.request({
                 origin: target.origin,
                 path: target.path,
-                method: 'GET',
+                method,
                 // ProxyAgent writes `host` into the object it is given: a copy per hop.
                 headers: proxiedHeaders(headers),
+                ...(body === undefined ? {} : { body }),
                 signal: guard,
               });
         status = res.statusCode;
@@ -214,6 +220,13 @@ export class HttpFetcher implements Fetcher {
         if (guard.reason !== null) throw guard.reason;
         redirects.push(next.href);
         current = next.href;
+        // A POST redirected by 301/302/303 goes on as a GET without its body (as browsers
+        // do); a 307/308 repeats it.
+        if (method === 'POST' && status !== 307 && status !== 308) {
+          method = 'GET';
+          body = undefined;
+          headers = withoutContentType(headers);
+        }
         target = canonicalTarget(next);
       }
     } catch (err) {
@@ -302,6 +315,14 @@ function withHeaders(
   }
   for (const name in base) if (!named.has(name)) headers[name] = base[name] as string;
   return headers;
+}
+
+function withoutContentType(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const copy: Record<string, string> = {};
+  for (const name in headers) {
+    if (name.toLowerCase() !== 'content-type') copy[name] = headers[name] as string;
+  }
+  return copy;
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {

@@ -279,6 +279,7 @@ export class EmbeddedJobService implements JobService {
       crawl = await openEmbeddedCrawl({
         spec,
         dataDir: this.jobDir(id),
+        jobId: id,
         log,
         ...(baseline === undefined ? {} : { baseline }),
       });

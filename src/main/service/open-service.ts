@@ -5,6 +5,7 @@
  * caller's (startService), so tests can build the same service and inject requests.
  */
 import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -22,6 +23,7 @@ import { serviceApiKeys, type OpenedApiKeys } from './api-keys.js';
 import { DistributedJobService } from './distributed-job-service.js';
 import { EmbeddedJobService } from './embedded-job-service.js';
 import { PageScraper } from './page-scraper.js';
+import { openArtifactStore } from '../artifact-store.js';
 import type { SchedulerTuning } from '../../jobs/scheduler.js';
 import { openServiceSchedules, type ServiceSchedules } from './service-schedules.js';
 import {
@@ -137,7 +139,9 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
     rateLimitPerMinute: config.rateLimitPerMinute,
     apiKeyCacheMs: config.apiKeyCacheMs,
     firecrawlPageSize: config.firecrawlPageSize,
+    artifactsTarget: absoluteTarget(config.artifacts ?? join(config.dataDir, 'artifacts')),
   };
+  const artifacts = openArtifactStore(settings.artifactsTarget);
   // One fetcher for every scrape, behind the same SSRF guard as the jobs.
   const scraper = new PageScraper({ addressGuard: targets.guard });
   let app: FastifyInstance;
@@ -153,11 +157,13 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
       rateLimitRedis,
       webhooks: webhooks.api,
       scraper,
+      artifacts,
       schedules: schedules.scheduler,
     });
   } catch (err) {
     await schedules.close();
     await scraper.close();
+    await artifacts.close();
     await webhooks.close();
     await apiKeys.close();
     await jobs.close();
@@ -176,12 +182,18 @@ export async function openService(options: OpenServiceOptions): Promise<OpenedSe
       await app.close();
       await schedules.close();
       await scraper.close();
+      await artifacts.close();
       await webhooks.close();
       await apiKeys.close();
       await jobs.close();
       await closeClients();
     },
   };
+}
+
+/** A directory made absolute (workers may run elsewhere than the service's cwd); s3:// as it is. */
+function absoluteTarget(target: string): string {
+  return /^s3:\/\//i.test(target) ? target : resolve(target);
 }
 
 function hostForUrl(host: string): string {

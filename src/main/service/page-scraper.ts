@@ -17,7 +17,7 @@ import {
   type ExtractFormat,
   type ExtractOptions,
 } from '../../extract/extract-fields.js';
-import type { Fetcher } from '../../fetch/fetcher.js';
+import type { ArtifactSaver, Fetcher, FetchOptions } from '../../fetch/fetcher.js';
 import { decodeHtml } from '../../parse/charset.js';
 import { createParseContext, parsePage } from '../../parse/parse-page.js';
 import type {
@@ -44,11 +44,17 @@ export interface PageScraperOptions {
 /** Fetch with a deadline: the fetch's own failure, or `timeout` once the deadline passed. */
 export type DeadlineFetch = (
   url: string,
-  options?: { headers?: Record<string, string>; maxBodyBytes?: number; truncateBody?: boolean },
+  options?: Pick<FetchOptions, 'headers' | 'maxBodyBytes' | 'truncateBody' | 'capture' | 'waitMs'>,
 ) => Promise<FetchResponse>;
+
+/** A browser capture returned inline, as a data: URL (a scrape stores nothing). */
+const inlineArtifact: ArtifactSaver = async (_kind, _url, body, contentType) =>
+  `data:${contentType};base64,${body.toString('base64')}`;
 
 export class PageScraper implements ScrapeService {
   private readonly fetcher: Fetcher;
+  /** Made on the first scrape that asks for the browser. */
+  private browser: Fetcher | null = null;
   readonly spec: CrawlSpec;
 
   /** Builds the fetcher (no socket opens until the first scrape). */
@@ -68,10 +74,33 @@ export class PageScraper implements ScrapeService {
     const target = canonicalize(url);
     if (target === null) throw new TrawlError('invalid_url', `not a valid http(s) URL: ${url}`);
     const extract = extractOptionsOf(options);
-    return this.withDeadline(options, async (fetch) => {
-      const res = await fetch(target.href, options.headers ? { headers: options.headers } : {});
-      return buildResult(target.href, res, options, extract);
+    const browser = options.browser;
+    const fetcher = browser === undefined ? this.fetcher : this.browserFetcher();
+    const shot = browser?.screenshot ?? null;
+    return this.withDeadline(
+      options,
+      async (fetch) => {
+        const res = await fetch(target.href, {
+          ...(options.headers ? { headers: options.headers } : {}),
+          ...(browser?.waitMs === undefined ? {} : { waitMs: browser.waitMs }),
+          ...(shot === null ? {} : { capture: { screenshot: shot } }),
+        });
+        const result = buildResult(target.href, res, options, extract);
+        if (res.artifacts?.screenshot !== undefined) {
+          result.fields.screenshot = res.artifacts.screenshot;
+        }
+        return result;
+      },
+      fetcher,
+    );
+  }
+
+  /** The browser engine of scrapes (the service's address guard on every request). */
+  private browserFetcher(): Fetcher {
+    this.browser ??= createFetcher({ ...this.spec, engine: 'browser' }, undefined, {
+      saveArtifact: inlineArtifact,
     });
+    return this.browser;
   }
 
   async map(url: string, options: MapOptions): Promise<MappedUrl[]> {
@@ -83,13 +112,14 @@ export class PageScraper implements ScrapeService {
   }
 
   async close(): Promise<void> {
-    await this.fetcher.close();
+    await Promise.all([this.fetcher.close(), this.browser?.close()]);
   }
 
   /** Runs `work` with a fetch bound to one deadline (and the caller's signal). */
   private async withDeadline<T>(
     options: { timeoutMs: number; signal?: AbortSignal },
     work: (fetch: DeadlineFetch) => Promise<T>,
+    fetcher: Fetcher = this.fetcher,
   ): Promise<T> {
     const timeoutMs = Math.min(Math.max(1, Math.floor(options.timeoutMs)), MAX_DEADLINE_MS);
     const deadline = AbortSignal.timeout(timeoutMs);
@@ -97,7 +127,7 @@ export class PageScraper implements ScrapeService {
       options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal]);
     const fetch: DeadlineFetch = async (u, o = {}) => {
       try {
-        return await this.fetcher.fetch(u, { ...o, signal });
+        return await fetcher.fetch(u, { ...o, signal });
       } catch (err) {
         if (deadline.aborted && isTrawlError(err) && err.code === 'aborted') {
           throw new TrawlError('timeout', `no complete answer within ${timeoutMs} ms`, {

@@ -204,6 +204,12 @@ function jobSpec(
     // html is made from the stored body when a status page is read; rawHtml is the body.
     storeBody: scrape.formats.includes('html') || scrape.formats.includes('rawHtml'),
   };
+  if (scrape.browser) {
+    // Rendered in the browser, each page's screenshot stored where the service keeps them.
+    spec.engine = 'browser';
+    if (scrape.screenshot !== null) spec.screenshot = scrape.screenshot;
+    if (scrape.waitMs > 0) spec.browserWaitMs = scrape.waitMs;
+  }
   if (maxConcurrency !== null && maxConcurrency !== undefined) spec.concurrency = maxConcurrency;
   if (scrape.timeoutMs !== undefined) spec.totalTimeoutMs = scrape.timeoutMs;
   const headers = scrape.headers ?? {};

@@ -20,6 +20,8 @@ export interface DocumentOptions {
   onlyMainContent: boolean;
   includeTags: readonly string[];
   excludeTags: readonly string[];
+  /** The link to a stored artifact of the job (its screenshot), from its location. */
+  artifactUrl?: (location: string) => string | null;
 }
 
 export function scrapeDocument(
@@ -33,7 +35,8 @@ export function scrapeDocument(
     if (format === 'markdown') doc.markdown = f.markdown ?? '';
     else if (format === 'html') doc.html = f.html ?? '';
     else if (format === 'rawHtml') doc.rawHtml = f.rawHtml ?? '';
-    else doc.links = linkUrls(f.links) ?? result.links;
+    else if (format === 'links') doc.links = linkUrls(f.links) ?? result.links;
+    else if (f.screenshot !== undefined) doc.screenshot = f.screenshot;
   }
   return { ...doc, metadata: metadataOf(result.record, f.metadata, requestedUrl) };
 }
@@ -50,7 +53,11 @@ export function recordDocument(page: PageRecord, options: DocumentOptions): Fire
       doc.markdown = typeof fields.markdown === 'string' ? fields.markdown : '';
     else if (format === 'rawHtml') doc.rawHtml = body();
     else if (format === 'links') doc.links = linkUrls(fields.links) ?? [];
-    else doc.html = htmlOf(body(), page, options);
+    else if (format === 'html') doc.html = htmlOf(body(), page, options);
+    else if (typeof fields.screenshot === 'string') {
+      const link = options.artifactUrl?.(fields.screenshot) ?? null;
+      if (link !== null) doc.screenshot = link;
+    }
   }
   return { ...doc, metadata: metadataOf(page, fields.metadata, page.url) };
 }

@@ -100,7 +100,7 @@ export function firecrawlJobRoutes(
       after = await skipDocuments(deps.jobs, id, after, query.skip);
     }
     const limit = query.limit ?? deps.settings.firecrawlPageSize;
-    const page = await documentPage(deps.jobs, job, meta, after, limit);
+    const page = await documentPage(deps.jobs, job, meta, after, limit, deps.settings.publicUrl);
     const next =
       page.more && page.last !== undefined
         ? `${deps.settings.publicUrl}${base}/${path}/${id}?cursor=${encodeCursor({ a: page.last })}` +

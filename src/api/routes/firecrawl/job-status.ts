@@ -20,7 +20,9 @@ import {
 import { ApiError } from '../../api-error.js';
 import { decodeCursor } from '../../cursor.js';
 import type { FirecrawlJobMeta } from './crawl-request.js';
-import { recordDocument, type FirecrawlDocument } from './documents.js';
+import { artifactFile } from '../../../storage/artifacts/artifact-keys.js';
+import { artifactUrl } from '../jobs/artifact-routes.js';
+import { recordDocument, type DocumentOptions, type FirecrawlDocument } from './documents.js';
 
 export type FirecrawlStatus = 'scraping' | 'completed' | 'failed' | 'cancelled';
 
@@ -93,7 +95,15 @@ export async function documentPage(
   meta: FirecrawlJobMeta,
   after: string | undefined,
   limit: number,
+  publicUrl: string,
 ): Promise<DocumentPage> {
+  const options: DocumentOptions = {
+    ...meta,
+    artifactUrl: (location) => {
+      const file = artifactFile(location);
+      return file === null ? null : artifactUrl(publicUrl, job.id, file);
+    },
+  };
   const withBody = meta.formats.includes('html') || meta.formats.includes('rawHtml');
   const data: FirecrawlDocument[] = [];
   let position = after;
@@ -106,7 +116,7 @@ export async function documentPage(
       ...(position === undefined ? {} : { after: position }),
       ...(withBody ? { withBody: true } : {}),
     });
-    for (const page of pages) if (isDocument(page)) data.push(recordDocument(page, meta));
+    for (const page of pages) if (isDocument(page)) data.push(recordDocument(page, options));
     if (last !== null) position = last;
     if (pages.length < want) return { data, last: position, more: false };
   }

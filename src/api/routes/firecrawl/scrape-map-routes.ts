@@ -50,6 +50,9 @@ export function scrapeMapRoutes(
           ...(options.headers === undefined ? {} : { headers: options.headers }),
           timeoutMs: options.timeoutMs ?? deps.settings.scrapeTimeoutMs,
           signal: abortOnClose(reply.raw),
+          ...(options.browser
+            ? { browser: { waitMs: options.waitMs, screenshot: options.screenshot } }
+            : {}),
         });
         return { success: true, data: scrapeDocument(result, body.url, options.formats) };
       } catch (err) {
@@ -120,7 +123,9 @@ export function checkUrl(deps: AppDeps, url: string): void {
   checkTarget(deps.targets, url, 'body.url');
 }
 
-/** Metadata always: every document carries it. */
+/** Metadata always: every document carries it; a screenshot is the browser's, not a format. */
 function scrapeFormats(formats: readonly FirecrawlFormat[]): ScrapeFormat[] {
-  return ['metadata', ...formats];
+  const out: ScrapeFormat[] = ['metadata'];
+  for (const f of formats) if (f !== 'screenshot') out.push(f);
+  return out;
 }

@@ -1,9 +1,10 @@
 /**
  * Firecrawl's scrape options as Trawl understands them: the formats Trawl can make
- * (markdown, html, rawHtml, links), the content options (onlyMainContent,
- * includeTags/excludeTags as CSS selectors), request headers and the deadline. An option
- * that would change the result in a way Trawl cannot honour (a browser's waitFor,
- * actions, screenshots, LLM formats, geolocated proxies) is a 400 `unsupported_option`
+ * (markdown, html, rawHtml, links, and screenshot, which, like waitFor, loads the page in
+ * the browser engine), the content options (onlyMainContent, includeTags/excludeTags as
+ * CSS selectors), request headers and the deadline. An option that would change the
+ * result in a way Trawl cannot honour (actions, mobile emulation, LLM formats,
+ * geolocated proxies) is a 400 `unsupported_option`
  * naming the field, rather than a result quietly different from what was asked. Options
  * about Firecrawl's cloud (caching, ad blocking, credits) are ignored.
  */
@@ -12,21 +13,23 @@ import { checkSelectors, requestHeaders } from '../scrape/scrape-request.js';
 import type { FirecrawlScrapeOptions } from './firecrawl-schemas.js';
 
 /** The formats Trawl makes. */
-export type FirecrawlFormat = 'markdown' | 'html' | 'rawHtml' | 'links';
+export type FirecrawlFormat = 'markdown' | 'html' | 'rawHtml' | 'links' | 'screenshot';
 export const FIRECRAWL_FORMATS: readonly FirecrawlFormat[] = [
   'markdown',
   'html',
   'rawHtml',
   'links',
+  'screenshot',
 ];
+
+/** Longest waitFor honoured (the browser engine's ceiling), ms. */
+const MAX_WAIT_MS = 60_000;
 
 /** Why a format Firecrawl knows cannot be made here. */
 const NEEDS_BROWSER =
-  'needs a browser engine, which the Firecrawl routes do not use yet (Trawl\'s own /trawl/v1/jobs does: engine "browser" or "auto")';
+  'needs browser automation, which Trawl does not offer (it renders pages, waits and takes screenshots; it does not click or type)';
 const NEEDS_LLM = 'needs a language model, which Trawl does not run';
 const UNSUPPORTED_FORMATS: Record<string, string> = {
-  screenshot: NEEDS_BROWSER,
-  'screenshot@fullPage': NEEDS_BROWSER,
   actions: NEEDS_BROWSER,
   json: NEEDS_LLM,
   extract: NEEDS_LLM,
@@ -53,6 +56,12 @@ export interface ResolvedScrapeOptions {
   headers: Record<string, string> | undefined;
   /** ms; undefined: the service default. */
   timeoutMs: number | undefined;
+  /** The screenshot format: of the viewport or the whole page; null: none. */
+  screenshot: 'viewport' | 'fullPage' | null;
+  /** waitFor: ms to wait in the browser after the page loaded; 0: none. */
+  waitMs: number;
+  /** The browser renders the page (a screenshot or a wait asks for it). */
+  browser: boolean;
 }
 
 /**
@@ -64,7 +73,15 @@ export function resolveScrapeOptions(
   field: string,
 ): ResolvedScrapeOptions {
   const o = options ?? {};
-  const formats = resolveFormats(o.formats, `${field}.formats`);
+  const { formats, screenshot } = resolveFormats(o.formats, `${field}.formats`);
+  const waitMs = o.waitFor ?? 0;
+  if (waitMs > MAX_WAIT_MS) {
+    throw new ApiError(
+      'invalid_request',
+      `${field}.waitFor: at most ${MAX_WAIT_MS} ms (the browser's ceiling)`,
+      { field: `${field}.waitFor` },
+    );
+  }
   refuseUnsupported(o, field);
   checkSelectors(o.includeTags, `${field}.includeTags`);
   checkSelectors(o.excludeTags, `${field}.excludeTags`);
@@ -75,18 +92,34 @@ export function resolveScrapeOptions(
     excludeTags: o.excludeTags ?? [],
     headers: requestHeaders(o.headers, `${field}.headers`),
     timeoutMs: o.timeout ?? undefined,
+    screenshot,
+    waitMs,
+    browser: screenshot !== null || waitMs > 0,
   };
 }
 
-/** Formats in request order, once each; markdown when none is given (Firecrawl's default). */
+/**
+ * Formats in request order, once each; markdown when none is given (Firecrawl's
+ * default). A screenshot is v2's `"screenshot"` or `{type: "screenshot", fullPage}`, or
+ * v1's `"screenshot@fullPage"`.
+ */
 function resolveFormats(
   formats: FirecrawlScrapeOptions['formats'],
   field: string,
-): FirecrawlFormat[] {
-  if (formats === null || formats === undefined) return ['markdown'];
+): { formats: FirecrawlFormat[]; screenshot: 'viewport' | 'fullPage' | null } {
+  if (formats === null || formats === undefined) return { formats: ['markdown'], screenshot: null };
   const out: FirecrawlFormat[] = [];
+  let screenshot: 'viewport' | 'fullPage' | null = null;
   formats.forEach((item, i) => {
     const name = typeof item === 'string' ? item : item.type;
+    if (name === 'screenshot' || name === 'screenshot@fullPage') {
+      const full =
+        name === 'screenshot@fullPage' ||
+        (typeof item === 'object' && (item as { fullPage?: unknown }).fullPage === true);
+      screenshot = full || screenshot === 'fullPage' ? 'fullPage' : 'viewport';
+      if (!out.includes('screenshot')) out.push('screenshot');
+      return;
+    }
     if ((FIRECRAWL_FORMATS as readonly string[]).includes(name)) {
       if (!out.includes(name as FirecrawlFormat)) out.push(name as FirecrawlFormat);
       return;
@@ -102,7 +135,7 @@ function resolveFormats(
       { field: at, details: { format: name, supported: FIRECRAWL_FORMATS } },
     );
   });
-  return out;
+  return { formats: out, screenshot };
 }
 
 function refuseUnsupported(o: FirecrawlScrapeOptions, field: string): void {
@@ -110,11 +143,13 @@ function refuseUnsupported(o: FirecrawlScrapeOptions, field: string): void {
     const at = `${field}.${key}`;
     throw new ApiError('unsupported_option', `${at}: ${why}`, { field: at });
   };
-  if ((o.waitFor ?? 0) > 0) {
-    refuse('waitFor', `waiting after load ${NEEDS_BROWSER}; these routes fetch pages over HTTP`);
-  }
   if ((o.actions?.length ?? 0) > 0) refuse('actions', `page actions ${NEEDS_BROWSER}`);
-  if (o.mobile === true) refuse('mobile', `mobile emulation ${NEEDS_BROWSER}`);
+  if (o.mobile === true) {
+    refuse(
+      'mobile',
+      'mobile emulation is not supported (the browser renders at one desktop viewport)',
+    );
+  }
   if (o.location !== null && o.location !== undefined) {
     refuse('location', 'geolocated fetching is not supported: Trawl fetches from where it runs');
   }
@@ -125,6 +160,6 @@ function refuseUnsupported(o: FirecrawlScrapeOptions, field: string): void {
     refuse('redactPII', `redaction ${NEEDS_LLM}`);
   }
   if (o.profile !== null && o.profile !== undefined) {
-    refuse('profile', `browser profiles ${NEEDS_BROWSER}`);
+    refuse('profile', 'browser profiles are not supported (each job starts from a clean browser)');
   }
 }

@@ -60,7 +60,14 @@ export function watchJob(
     let { job, meta } = await firecrawlJob(deps.jobs, id, kinds);
     let after: string | undefined;
     if (version === 'v1' || !isFinalState(job.state)) {
-      const first = await documentPage(deps.jobs, job, meta, undefined, BATCH);
+      const first = await documentPage(
+        deps.jobs,
+        job,
+        meta,
+        undefined,
+        BATCH,
+        deps.settings.publicUrl,
+      );
       after = first.last;
       send({ type: 'catchup', data: { ...statusCounts(job), data: first.data } });
     }
@@ -68,7 +75,14 @@ export function watchJob(
       const final = isFinalState(job.state);
       // Every document stored by the time the job was read is sent before its end.
       for (;;) {
-        const page = await documentPage(deps.jobs, job, meta, after, BATCH);
+        const page = await documentPage(
+          deps.jobs,
+          job,
+          meta,
+          after,
+          BATCH,
+          deps.settings.publicUrl,
+        );
         after = page.last;
         for (const doc of page.data) send({ type: 'document', data: doc });
         if (!page.more || closed) break;

@@ -1,4 +1,5 @@
 /** A job and its pages as Trawl's API shows them. */
+import { specView } from '../../client-spec.js';
 import type { JobInfo } from '../../../jobs/job-service.js';
 import type { PageRecord } from '../../../core/types.js';
 import { columnsFor, valueAt } from '../../../storage/export/columns.js';
@@ -7,7 +8,7 @@ import { pageExportRecord } from '../../../storage/export/write-export.js';
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export function jobView(job: JobInfo) {
-  const { addressGuard: _guard, ...spec } = job.spec;
+  const spec = specView(job.spec);
   return {
     id: job.id,
     kind: job.kind,

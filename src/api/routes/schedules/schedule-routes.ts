@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ApiError } from '../../api-error.js';
 import type { AppDeps } from '../../app-deps.js';
 import { checkBaseline } from '../../check-baseline.js';
-import { clientSpec } from '../../client-spec.js';
+import { clientSpec, specView } from '../../client-spec.js';
 import { decodeCursor, encodeCursor } from '../../cursor.js';
 import { errorBody } from '../../error-schema.js';
 import { clientWebhook } from '../../webhook-meta.js';
@@ -31,7 +31,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /** A schedule as the API shows it (the address guard, the service's own, left out). */
 export function scheduleView(s: Schedule) {
-  const { addressGuard: _guard, ...spec } = s.spec;
+  const spec = specView(s.spec);
   return {
     id: s.id,
     cron: s.cron,
