@@ -12,15 +12,10 @@ import Firecrawl, { type Document } from '@mendable/firecrawl-js';
 import { request } from 'undici';
 import { findChromium } from '../../src/fetch/browser/browser-pool.js';
 import { html, startTestServer, type TestServer } from '../support/http-server.js';
+import { pngSize } from '../support/png.js';
 import { SERVICE_MODES, startTestService, type TestService } from '../support/service.js';
 
 const chromium = findChromium(process.env.TRAWL_CHROMIUM_PATH);
-
-/** Width and height of a PNG, from its IHDR chunk. */
-function pngSize(png: Buffer): { width: number; height: number } {
-  assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', 'a PNG signature');
-  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
-}
 
 function dataUrlPng(url: string | undefined): Buffer {
   const m = /^data:image\/png;base64,(.+)$/.exec(url ?? '');

@@ -17,6 +17,7 @@ import { findChromium } from '../../src/fetch/browser/browser-pool.js';
 import { runCli } from '../support/cli.js';
 import { distributedSandbox } from '../support/distributed.js';
 import { html, startTestServer, type TestServer } from '../support/http-server.js';
+import { pngSize } from '../support/png.js';
 import { readJsonl, type OutputRow } from '../support/read-output.js';
 import {
   listKeys,
@@ -31,12 +32,6 @@ import { tempDir } from '../support/temp-dir.js';
 type Row = OutputRow & { screenshot?: string; pdf?: string; errorScreenshot?: string };
 
 const chromium = findChromium(process.env.TRAWL_CHROMIUM_PATH);
-
-/** Width and height of a PNG, from its IHDR chunk. */
-function pngSize(png: Buffer): { width: number; height: number } {
-  assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', 'a PNG signature');
-  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
-}
 
 const TALL = `<title>Tall</title><body style="margin:0"><div id="root"></div><script>
   document.getElementById('root').innerHTML =
