@@ -28,6 +28,8 @@ export function npmPeersInstalled(): boolean {
   const nm = join(PEERS_DIR, 'node_modules');
   return (
     existsSync(join(nm, '@crawlee', 'cheerio', 'package.json')) &&
+    existsSync(join(nm, '@crawlee', 'playwright', 'package.json')) &&
+    existsSync(join(nm, 'playwright', 'package.json')) &&
     existsSync(join(nm, '@spider-rs', 'spider-rs', 'package.json')) &&
     existsSync(join(nm, 'entities', 'package.json')) &&
     existsSync(join(nm, 'turndown', 'package.json'))
@@ -84,7 +86,13 @@ function run(
   const r = spawnSync(cmd, args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    // playwright (for Crawlee's PlaywrightCrawler, bench/browser) downloads no browser on
+    // install since 1.38; the variable makes sure: the benchmark drives Debian's Chromium.
+    env: {
+      ...process.env,
+      DEBIAN_FRONTEND: 'noninteractive',
+      PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+    },
     // A slow mirror must not hang the benchmark forever.
     timeout: 15 * 60_000,
   });
