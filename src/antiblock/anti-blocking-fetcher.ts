@@ -26,7 +26,7 @@
 import { isTrawlError, TrawlError } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 import type { FetchResponse } from '../core/types.js';
-import type { Fetcher, FetchOptions } from '../fetch/fetcher.js';
+import type { Fetcher, FetchOptions, FetchSession } from '../fetch/fetcher.js';
 import { detectBlock, type CaptchaChallenge } from './block-markers.js';
 import type { CaptchaClearance } from './captcha/captcha-clearance.js';
 import { headerArray } from './headers/header-sets.js';
@@ -112,7 +112,12 @@ export class AntiBlockingFetcher implements Fetcher {
       try {
         res = await this.options.inner.fetch(url, {
           ...options,
-          ...(session === null ? {} : { headers: sessionHeaders(session, url, options.headers) }),
+          ...(session === null
+            ? {}
+            : {
+                headers: sessionHeaders(session, url, options.headers),
+                session: fetchSession(session),
+              }),
           ...(proxy === null ? {} : { proxy }),
         });
       } catch (err) {
@@ -263,6 +268,15 @@ function withoutConditional(
     if (!CONDITIONAL.has(name.toLowerCase())) kept[name] = headers[name] as string;
   }
   return kept;
+}
+
+/** The session as the engines take it (FetchOptions.session). */
+function fetchSession(session: Session): FetchSession {
+  return {
+    id: session.id,
+    userAgent: session.headerSet.userAgent,
+    headers: session.headerSet.headers,
+  };
 }
 
 /** The session's browser headers in order, its cookies, then the caller's headers. */

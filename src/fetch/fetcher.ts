@@ -57,12 +57,28 @@ export interface FetchOptions {
    */
   proxy?: string | null;
   /**
+   * The anti-blocking session the request is made as (its header set and cookies are
+   * also in `headers` for the HTTP engine). The browser engine gives each session a
+   * context of its own: the set's User-Agent and client hints, the cookies the context
+   * keeps, the session's `proxy`.
+   */
+  session?: FetchSession;
+  /**
    * The browser engine: what to capture of this page besides its document (overrides the
    * engine's own setting). The HTTP engine ignores it.
    */
   capture?: PageCapture;
   /** The browser engine: wait this long after the page loaded, ms (overrides the engine's). */
   waitMs?: number;
+}
+
+/** A session as an engine sees it (see FetchOptions.session). */
+export interface FetchSession {
+  /** Unique while the crawl runs. */
+  id: string;
+  userAgent: string;
+  /** The session's header set, in its browser's order (User-Agent included). */
+  headers: ReadonlyArray<readonly [name: string, value: string]>;
 }
 
 /** What the browser engine keeps of a page besides its document. */

@@ -16,15 +16,23 @@ import { SessionPool } from '../antiblock/session/session-pool.js';
 import { DEFAULT_USER_AGENT, type CrawlSpec } from '../config/crawl-spec.js';
 import { UsageError } from '../core/errors.js';
 import type { Fetcher } from '../fetch/fetcher.js';
+import type { BrowserName } from '../antiblock/headers/header-sets.js';
 
 /** Makes the job's proxy pool on the mode's backend. */
 export type ProxyPoolFactory = (options: ProxyPoolOptions) => ProxyPool;
 
 export interface AntiBlockingParts {
-  /** Sessions' header sets and cookies apply (the HTTP engine; not the browser's own requests). */
-  sessions: boolean;
-  /** Proxies apply (the HTTP engine). */
-  proxies: boolean;
+  /**
+   * CAPTCHAs are solved: the engine sends the form's POST as the session (the HTTP engine,
+   * and the auto engine, which fetches over HTTP first); the browser engine fails them.
+   */
+  captcha: boolean;
+  /**
+   * The browsers the sessions' header sets pose as: Chromium's own (chrome, edge) when a
+   * browser renders as the session, so the User-Agent matches what its scripts show.
+   * @default all four
+   */
+  browsers?: readonly BrowserName[];
   /** Sends the proxies' health checks (the HTTP engine, unwrapped). */
   http: Fetcher;
   makeProxyPool: ProxyPoolFactory;
@@ -63,14 +71,14 @@ export function withAntiBlocking(
     throw new UsageError('give the proxies as a list or as a provider URL, not both');
   }
   const log = parts.log;
-  const captcha = parts.sessions ? captchaClearance(spec, log) : null;
-  if (spec.captchaKey !== null && !parts.sessions) {
+  const captcha = parts.captcha ? captchaClearance(spec, log) : null;
+  if (spec.captchaKey !== null && !parts.captcha) {
     log?.warn('captchaKey: CAPTCHAs are solved for the HTTP engine only; the browser fails them');
   }
   let pool: ProxyPool | null = null;
   const closers: (() => Promise<void>)[] = [];
   let ready: Promise<unknown> | undefined;
-  if (parts.proxies && hasProxies(spec)) {
+  if (hasProxies(spec)) {
     const made = parts.makeProxyPool({ allowDirect: spec.proxyDirect });
     pool = made;
     parts.onProxyPool?.(made);
@@ -99,20 +107,18 @@ export function withAntiBlocking(
     }
   }
   const leases = new Map<string, ProxyLease>();
-  const sessions =
-    parts.sessions && spec.sessions
-      ? new SessionPool({
-          maxSessions: spec.maxSessions,
-          maxUsage: spec.sessionMaxUsage,
-          ...(pool === null
-            ? {}
-            : { acquireProxy: AntiBlockingFetcher.proxyChooser(pool, leases) }),
-          // --user-agent wins over the drawn browsers.
-          ...(spec.userAgent === DEFAULT_USER_AGENT
-            ? {}
-            : { headers: { userAgent: spec.userAgent } }),
-        })
-      : null;
+  const sessions = spec.sessions
+    ? new SessionPool({
+        maxSessions: spec.maxSessions,
+        maxUsage: spec.sessionMaxUsage,
+        ...(pool === null ? {} : { acquireProxy: AntiBlockingFetcher.proxyChooser(pool, leases) }),
+        // --user-agent wins over the drawn browsers.
+        headers:
+          spec.userAgent === DEFAULT_USER_AGENT
+            ? { ...(parts.browsers === undefined ? {} : { browsers: parts.browsers }) }
+            : { userAgent: spec.userAgent },
+      })
+    : null;
   return new AntiBlockingFetcher({
     inner,
     sessions,

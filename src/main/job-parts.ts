@@ -129,15 +129,15 @@ export function createFetcher(
     );
   }
   const http = createHttpFetcher(spec);
-  const parts = (applies: boolean): AntiBlockingParts => ({
-    sessions: applies,
-    proxies: applies,
+  const parts = (engine: 'http' | 'browser' | 'auto'): AntiBlockingParts => ({
+    captcha: engine !== 'browser',
+    ...(engine === 'http' ? {} : { browsers: CHROMIUM_BROWSERS }),
     http,
     makeProxyPool: anti.makeProxyPool ?? ((options) => new MemoryProxyPool(options)),
     log: anti.log,
     onProxyPool: anti.onProxyPool,
   });
-  if (spec.engine === 'http') return withAntiBlocking(spec, http, parts(true));
+  if (spec.engine === 'http') return withAntiBlocking(spec, http, parts('http'));
   // The one setting of the engine that belongs to the machine, not the job.
   const executablePath = findChromium(process.env.TRAWL_CHROMIUM_PATH);
   if (executablePath === null) {
@@ -169,11 +169,12 @@ export function createFetcher(
             anti.log?.warn({ url, kind, err: (err as Error).message }, 'artifact not stored'),
         }),
   });
-  // The browser's own requests are Chromium's (its headers, no proxy yet): only the
-  // random delays apply around it.
-  if (spec.engine === 'browser') return withAntiBlocking(spec, browser, parts(false));
-  return new AutoFetcher({
-    http: withAntiBlocking(spec, http, parts(true)),
+  // Anti-blocking around the whole engine: a session's header set, cookies and proxy
+  // apply to the HTTP requests and to the browser's (its context: browser-fetcher.ts), and
+  // a block page is judged on what the crawl keeps (the rendered page, when rendered).
+  if (spec.engine === 'browser') return withAntiBlocking(spec, browser, parts('browser'));
+  const auto = new AutoFetcher({
+    http,
     browser,
     inspect: documentSignals,
     ...(onEngineDecision === undefined
@@ -183,7 +184,11 @@ export function createFetcher(
             onEngineDecision(`engine auto: ${d.pattern} → ${d.mode} (${d.reason}; at ${d.url})`),
         }),
   });
+  return withAntiBlocking(spec, auto, parts('auto'));
 }
+
+/** A session rendered by Chromium poses as a Chromium browser. */
+const CHROMIUM_BROWSERS = ['chrome', 'edge'] as const;
 
 /** What the job asks the browser to capture of its pages; undefined: nothing. */
 function pageCapture(spec: CrawlSpec): PageCapture | undefined {

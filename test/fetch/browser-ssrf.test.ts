@@ -3,7 +3,8 @@
  * request the browser makes goes through the filtering proxy, so what page interception
  * cannot see is refused too — a redirect hop, an XHR, an iframe, an https (CONNECT)
  * request, a name that is refused — and the private server never sees a request. The
- * allowed site loads normally, its scripts run.
+ * allowed site loads normally, its scripts run. The same holds for a page loaded as an
+ * anti-blocking session (a context of its own) and through a session's upstream proxy.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -11,7 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import { isTrawlError } from '../../src/core/errors.js';
 import { BrowserFetcher } from '../../src/fetch/browser/browser-fetcher.js';
 import { findChromium } from '../../src/fetch/browser/browser-pool.js';
+import type { FetchOptions } from '../../src/fetch/fetcher.js';
 import { HttpFetcher } from '../../src/fetch/http/http-fetcher.js';
+import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.js';
 import { html, startTestServer, type TestServer } from '../support/http-server.js';
 
 const chromium = findChromium(process.env.TRAWL_CHROMIUM_PATH);
@@ -26,6 +29,9 @@ describe(
     let secretPort = 0;
     let secretConnections = 0;
     let fetcher: BrowserFetcher;
+    let upstream: ForwardProxy;
+    /** The User-Agent of each request the site saw. */
+    const agents: string[] = [];
 
     before(async () => {
       secret = net.createServer((socket) => {
@@ -35,7 +41,9 @@ describe(
       await new Promise<void>((r) => secret.listen(0, '127.0.0.2', () => r()));
       secretPort = (secret.address() as net.AddressInfo).port;
       const inside = `http://127.0.0.2:${secretPort}`;
+      upstream = await startForwardProxy();
       site = await startTestServer((req, res) => {
+        agents.push(String(req.headers['user-agent']));
         const path = (req.url ?? '/').split('?')[0];
         if (path === '/') {
           html(
@@ -71,6 +79,7 @@ describe(
     });
     after(async () => {
       await fetcher?.close();
+      await upstream?.close();
       await site?.close();
       await new Promise((r) => secret?.close(r));
     });
@@ -101,5 +110,40 @@ describe(
       });
       assert.equal(secretConnections, 0);
     });
+
+    const session = {
+      id: 's1',
+      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0 Safari/537.36',
+      headers: [['sec-ch-ua', '"Chromium";v="150"']] as const,
+    };
+    for (const [name, viaProxy] of [
+      ['as a session', false],
+      ['as a session through its upstream proxy', true],
+    ] as const) {
+      test(`${name}: the page renders as the session, private addresses stay refused`, async () => {
+        const opts: FetchOptions = viaProxy ? { session, proxy: upstream.url } : { session };
+        const before = upstream.targets.length;
+        const from = agents.length;
+        const res = await fetcher.fetch(`${site.origin}/`, opts);
+        assert.match(res.body.toString(), /<main id="m">rendered<\/main>/);
+        assert.ok(agents.length > from);
+        for (const ua of agents.slice(from)) assert.equal(ua, session.userAgent);
+        for (const path of ['/to-secret', '/to-secret-tls']) {
+          await assert.rejects(fetcher.fetch(`${site.origin}${path}`, opts), (err) => {
+            assert.ok(isTrawlError(err), String(err));
+            assert.equal(err.code, 'blocked_address', `${path}: ${err.message}`);
+            return true;
+          });
+        }
+        assert.equal(secretConnections, 0, 'the private server was never reached');
+        if (viaProxy) {
+          assert.ok(upstream.targets.length > before, 'the page went through the upstream');
+          assert.ok(
+            upstream.targets.every((t) => !t.includes('127.0.0.2')),
+            'nothing private was handed to the upstream',
+          );
+        }
+      });
+    }
   },
 );

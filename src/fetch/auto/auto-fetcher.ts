@@ -139,7 +139,9 @@ export class AutoFetcher implements Fetcher {
     if (state.mode === 'learning' && !signals.shell && ++state.samples >= this.learnSamples) {
       this.decide(pattern, state, 'http', url, `${state.samples} renderings added nothing`);
     }
-    return asHttp(served);
+    // A shell's rendering is what a visitor sees, even when it adds little (a challenge a
+    // script draws is judged on it); a complete page sampled is kept as served.
+    return signals.shell ? rendered : asHttp(served);
   }
 
   /** Each pattern's current mode (for tests and the engine metrics). */

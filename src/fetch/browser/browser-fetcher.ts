@@ -7,18 +7,32 @@
  * Redirects are followed by the browser (a navigation cannot stop at a 3xx); the record
  * gets the chain in `redirects` and the last URL as `finalUrl`. Responses that are not
  * HTML (a PDF, a feed) are passed on as the bytes the browser received.
+ *
+ * A request made as an anti-blocking session (FetchOptions.session, .proxy) is loaded in
+ * a browser context of that session's own: its User-Agent and client hints, the cookies
+ * the context keeps, every request of the page (scripts, XHR) through its proxy. Each
+ * upstream proxy is reached through a local filtering proxy (filtering-proxy.ts), which
+ * keeps the address guard's name check, takes the proxy's credentials (Chromium takes
+ * none in a URL) and tells a failure of the proxy (`proxy_failed`: the anti-blocking
+ * layer moves the session to another proxy) from the site's answer.
  */
 import type { LookupFunction } from 'node:net';
 import type { Page, Request, Response } from 'playwright-core';
 import { isTrawlError, TrawlError } from '../../core/errors.js';
 import type { FetchResponse, PageArtifacts } from '../../core/types.js';
-import type { ArtifactSaver, Fetcher, FetchOptions, PageCapture } from '../fetcher.js';
+import type {
+  ArtifactSaver,
+  Fetcher,
+  FetchOptions,
+  FetchSession,
+  PageCapture,
+} from '../fetcher.js';
 import {
   createAddressGuard,
   type AddressGuard,
   type AddressGuardSpec,
 } from '../http/address-guard.js';
-import { BrowserPool, deadline } from './browser-pool.js';
+import { BrowserPool, deadline, type ContextProfile } from './browser-pool.js';
 import { FilteringProxy } from './filtering-proxy.js';
 
 /** When a navigation counts as loaded (Playwright's `waitUntil`). */
@@ -76,6 +90,8 @@ export class BrowserFetcher implements Fetcher {
   private readonly guard: AddressGuard | null;
   private readonly proxy: FilteringProxy | null;
   private proxyUrl: Promise<string> | null = null;
+  /** The local proxy in front of each upstream proxy (the sessions'), made on first use. */
+  private readonly chains = new Map<string, { proxy: FilteringProxy; url: Promise<string> }>();
 
   constructor(private readonly options: BrowserFetcherOptions) {
     const spec = options.addressGuard ?? null;
@@ -125,6 +141,8 @@ export class BrowserFetcher implements Fetcher {
       ttfbMs: document.ttfbMs,
       durationMs: document.durationMs + rendered.durationMs,
       wireBytes: document.wireBytes,
+      // The document's cookies are the session's (its next HTTP request sends them).
+      ...(document.setCookie === undefined ? {} : { setCookie: document.setCookie }),
     };
   }
 
@@ -136,6 +154,7 @@ export class BrowserFetcher implements Fetcher {
     const { signal } = options;
     if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
     this.guard?.checkUrl(url);
+    const { profile, via } = await this.profileOf(options);
     const startedAt = Date.now();
     const started = performance.now();
     return this.pool.withPage(async (page) => {
@@ -143,19 +162,51 @@ export class BrowserFetcher implements Fetcher {
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         return await deadline(
-          this.load(page, url, options, startedAt, started, document),
+          this.load(page, url, options, { startedAt, started, document, via }),
           this.options.totalTimeoutMs,
           `loading ${url} in the browser`,
         );
       } catch (err) {
         if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
         const failure = isTrawlError(err) ? err : browserError(url, err);
-        if (failure.code === 'blocked_address' || failure.code === 'too_large') throw failure;
+        if (NOT_THE_PAGES.has(failure.code)) throw failure;
         throw await this.withErrorScreenshot(page, url, failure, options);
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
-    });
+    }, profile);
+  }
+
+  /**
+   * The context a request is loaded in (none of its own without a session or a proxy)
+   * and the local proxy its requests go through.
+   */
+  private async profileOf(
+    options: FetchOptions,
+  ): Promise<{ profile: ContextProfile | undefined; via: FilteringProxy | null }> {
+    const session = options.session;
+    const upstream = options.proxy ?? null;
+    if (session === undefined && upstream === null) return { profile: undefined, via: this.proxy };
+    let via = this.proxy;
+    let proxyServer: string | undefined;
+    if (upstream !== null) {
+      let chain = this.chains.get(upstream);
+      if (chain === undefined) {
+        const proxy = new FilteringProxy({ guard: this.guard, upstream });
+        chain = { proxy, url: proxy.start() };
+        this.chains.set(upstream, chain);
+      }
+      proxyServer = await chain.url;
+      via = chain.proxy;
+    }
+    const profile: ContextProfile = {
+      key: `${session?.id ?? ''}\0${upstream ?? ''}`,
+      ...(session === undefined
+        ? {}
+        : { userAgent: session.userAgent, extraHTTPHeaders: clientHints(session) }),
+      ...(proxyServer === undefined ? {} : { proxyServer }),
+    };
+    return { profile, via };
   }
 
   /** A navigation that ended in an error status without a document to render. */
@@ -189,26 +240,58 @@ export class BrowserFetcher implements Fetcher {
   async close(): Promise<void> {
     await Promise.all([this.pool.close(), this.options.http.close()]);
     if (this.proxyUrl !== null) await this.proxy?.close();
+    const chains = [...this.chains.values()];
+    this.chains.clear();
+    await Promise.all(
+      chains.map(async (chain) => {
+        await chain.url.catch(() => undefined);
+        await chain.proxy.close();
+      }),
+    );
   }
 
-  /** The page's navigation (or a hop of it) was refused by the filtering proxy. */
-  private refused(url: string): TrawlError | null {
-    const reason = this.proxy?.refusalFor(url) ?? null;
-    if (reason === null) return null;
-    return new TrawlError('blocked_address', `the browser may not load ${url}: ${reason}`, {
-      finalUrl: url,
-    });
+  /**
+   * Why the page's navigation (or a hop of it) did not reach the site: refused by the
+   * filtering proxy (blocked_address), or failed by the session's proxy (proxy_failed).
+   */
+  private notReached(
+    via: FilteringProxy | null,
+    url: string,
+    since: number,
+    proxyFailedHeader = false,
+  ): TrawlError | null {
+    if (via === null) return null;
+    const reason = via.refusalFor(url);
+    if (reason !== null) {
+      return new TrawlError('blocked_address', `the browser may not load ${url}: ${reason}`, {
+        finalUrl: url,
+      });
+    }
+    const failed = via.upstreamFailureFor(url, since);
+    if (failed !== null || proxyFailedHeader) {
+      return new TrawlError(
+        'proxy_failed',
+        `the proxy failed loading ${url}: ${failed ?? 'it answered 502'}`,
+        { retryable: true },
+      );
+    }
+    return null;
   }
 
   private async load(
     page: Page,
     url: string,
     options: FetchOptions,
-    startedAt: number,
-    started: number,
-    document: FetchResponse | null,
+    at: {
+      startedAt: number;
+      started: number;
+      document: FetchResponse | null;
+      /** The local proxy the page's requests go through. */
+      via: FilteringProxy | null;
+    },
   ): Promise<FetchResponse> {
-    const extra = options.headers;
+    const { startedAt, started, document, via } = at;
+    const extra = navigationHeaders(options);
     if (document !== null) {
       // The document's own navigation is answered with the bytes already fetched; any
       // other request (and a later navigation the page's scripts make) goes out.
@@ -221,7 +304,7 @@ export class BrowserFetcher implements Fetcher {
             ? route.fulfill({ status: document.status, headers, body: document.body })
             : route.fallback(),
       );
-    } else if (extra !== undefined && Object.keys(extra).length > 0) {
+    } else if (Object.keys(extra).length > 0) {
       // Only the document's own request carries them (validators of a recrawl).
       await page.route('**/*', (route) =>
         route.request().isNavigationRequest() && route.request().frame() === page.mainFrame()
@@ -242,13 +325,13 @@ export class BrowserFetcher implements Fetcher {
     };
     // Removed after: the page serves more loads, and listeners would pile up on it.
     page.on('response', onResponse);
-    if (this.proxy !== null) page.on('request', onRequest);
+    if (via !== null) page.on('request', onRequest);
     let response: Response | null;
     try {
       response = await page.goto(url, { waitUntil: this.options.waitUntil ?? 'load', timeout });
     } catch (err) {
-      const refused = this.refused(lastHop);
-      if (refused !== null) throw refused;
+      const notReached = this.notReached(via, lastHop, startedAt);
+      if (notReached !== null) throw notReached;
       const arrived = navigated as Response | null;
       if (arrived === null || arrived.status() < 400) throw err;
       return this.answered(page, url, arrived, Buffer.alloc(0), startedAt, started, options);
@@ -263,8 +346,14 @@ export class BrowserFetcher implements Fetcher {
     }
     const ttfbMs = performance.now() - started;
     const headers = await response.allHeaders();
-    if (this.proxy !== null && headers['x-trawl-refused'] !== undefined) {
-      throw this.refused(response.url()) ?? new TrawlError('blocked_address', `refused: ${url}`);
+    if (via !== null && headers['x-trawl-refused'] !== undefined) {
+      throw (
+        this.notReached(via, response.url(), startedAt) ??
+        new TrawlError('blocked_address', `refused: ${url}`)
+      );
+    }
+    if (via !== null && headers['x-trawl-proxy-failed'] !== undefined) {
+      throw this.notReached(via, response.url(), startedAt, true) as TrawlError;
     }
     const type = headers['content-type'] ?? '';
     let body: Buffer;
@@ -393,6 +482,43 @@ export class BrowserFetcher implements Fetcher {
       artifacts: { ...failure.artifacts, ...out },
     });
   }
+}
+
+/** Failures that say nothing of the page (no error screenshot is made for them). */
+const NOT_THE_PAGES = new Set(['blocked_address', 'too_large', 'proxy_failed']);
+
+/** The session's headers a browser context sends with every request (its client hints). */
+const CONTEXT_HEADERS = new Set([
+  'accept-language',
+  'sec-ch-ua',
+  'sec-ch-ua-mobile',
+  'sec-ch-ua-platform',
+]);
+
+function clientHints(session: FetchSession): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of session.headers) {
+    if (CONTEXT_HEADERS.has(name.toLowerCase())) out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+/**
+ * The headers the document's own request carries besides the browser's: the caller's
+ * (a recrawl's validators, authorisation), not the session's header set and cookies,
+ * which the browser sends itself (its context's).
+ */
+function navigationHeaders(options: FetchOptions): Record<string, string> {
+  const headers = options.headers ?? {};
+  const session = options.session;
+  if (session === undefined) return headers;
+  const own = new Set(session.headers.map(([name]) => name.toLowerCase()));
+  own.add('cookie');
+  const kept: Record<string, string> = {};
+  for (const name in headers) {
+    if (!own.has(name.toLowerCase())) kept[name] = headers[name] as string;
+  }
+  return kept;
 }
 
 /** Stops the page's loading, pending navigation included (Chromium's Page.stopLoading). */

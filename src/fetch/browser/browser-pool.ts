@@ -5,6 +5,11 @@
  * every `pagesPerBrowser`, a crashed or hung browser replaced (its pages fail with a
  * retryable error and the crawler retries them), and a deadline on every operation.
  *
+ * A page may ask for a context profile (an anti-blocking session: its User-Agent, client
+ * hints and proxy; its cookies are the context's own): each profile key has its own
+ * context, at most `maxContexts` live at once (the least recently used is retired), and
+ * the pages kept open between uses are at most `maxPages` over all contexts.
+ *
  * The browser runs as a child of this process, talking over a pipe: if this process dies
  * (even kill -9) the pipe closes and Chromium exits. close() closes every browser and,
  * should one not answer, kills it.
@@ -35,6 +40,26 @@ export interface BrowserPoolOptions {
    * filtering proxy: filtering-proxy.ts), asked for at each launch. @default none
    */
   proxyServer?: () => Promise<string>;
+  /** Contexts of different profiles live at once. @default max(2, maxPages) */
+  maxContexts?: number;
+}
+
+/** A context made for some pages only: one per key, with these settings. */
+export interface ContextProfile {
+  /** Pages of the same key share a context; '' is the pool's default context. */
+  key: string;
+  /** @default the pool's userAgent */
+  userAgent?: string;
+  /** Sent with every request of the context. */
+  extraHTTPHeaders?: Record<string, string>;
+  /** The proxy every request of the context goes through (overrides the browser's). */
+  proxyServer?: string;
+}
+
+/** A live context of a generation and the pages it has served. */
+interface LiveContext {
+  context: BrowserContext;
+  pages: number;
 }
 
 /** Where Debian's `chromium` package puts the browser; TRAWL_CHROMIUM_PATH overrides. */
@@ -57,9 +82,8 @@ const DEFAULT_BLOCKED = ['image', 'font', 'media'];
 /** One browser and its current context, with what they have served. */
 interface Generation {
   browser: Browser;
-  context: BrowserContext | null;
-  /** Pages the current context has served. */
-  contextPages: number;
+  /** The live context of each profile key, least recently used first. */
+  contexts: Map<string, LiveContext>;
   /** Pages the browser has served. */
   browserPages: number;
   /** Pages open now, per context. */
@@ -92,16 +116,18 @@ export class BrowserPool {
    * navigation of an open one ~60: measured); one whose use failed is closed.
    * @throws TrawlError 'network' (retryable) when the browser cannot start or crashed
    */
-  async withPage<T>(use: (page: Page) => Promise<T>): Promise<T> {
+  async withPage<T>(use: (page: Page) => Promise<T>, profile?: ContextProfile): Promise<T> {
     await this.slot();
     try {
-      const { generation, context } = await this.acquire();
+      const { generation, context } = await this.acquire(profile);
       let page: Page | null = null;
       let reusable = false;
       try {
-        page =
-          generation.idle.get(context)?.pop() ??
-          (await deadline(context.newPage(), this.opTimeoutMs, 'opening a browser page'));
+        page = generation.idle.get(context)?.pop() ?? null;
+        if (page === null) {
+          await this.trimIdle(generation);
+          page = await deadline(context.newPage(), this.opTimeoutMs, 'opening a browser page');
+        }
         const result = await use(page);
         reusable = !page.isClosed();
         return result;
@@ -159,10 +185,12 @@ export class BrowserPool {
    * call can look: one acquisition at a time, so none retires (and closes) a context or a
    * browser that another has chosen but not yet counted.
    */
-  private acquire(): Promise<{ generation: Generation; context: BrowserContext }> {
+  private acquire(
+    profile: ContextProfile | undefined,
+  ): Promise<{ generation: Generation; context: BrowserContext }> {
     const next = this.acquiring.then(async () => {
       const generation = await this.generation();
-      const context = await this.contextOf(generation);
+      const context = await this.contextOf(generation, profile);
       generation.open.set(context, (generation.open.get(context) ?? 0) + 1);
       return { generation, context };
     });
@@ -211,8 +239,7 @@ export class BrowserPool {
     }
     const generation: Generation = {
       browser,
-      context: null,
-      contextPages: 0,
+      contexts: new Map(),
       browserPages: 0,
       open: new Map(),
       retired: new Set(),
@@ -228,20 +255,31 @@ export class BrowserPool {
     return generation;
   }
 
-  private async contextOf(g: Generation): Promise<BrowserContext> {
+  private async contextOf(g: Generation, profile?: ContextProfile): Promise<BrowserContext> {
     const perContext = this.options.pagesPerContext ?? 100;
-    if (g.context !== null && g.contextPages >= perContext) {
-      g.retired.add(g.context);
-      this.closeIfIdle(g, g.context);
-      g.context = null;
+    const key = profile?.key ?? '';
+    let live = g.contexts.get(key);
+    if (live !== undefined && live.pages >= perContext) {
+      this.retireContext(g, key, live);
+      live = undefined;
     }
-    if (g.context === null) {
+    if (live === undefined) {
+      const most = this.options.maxContexts ?? Math.max(2, this.options.maxPages);
+      // The least recently used first (a Map keeps insertion order; used ones move last).
+      for (const [oldKey, old] of g.contexts) {
+        if (g.contexts.size < most) break;
+        this.retireContext(g, oldKey, old);
+      }
       const context = await deadline(
         g.browser.newContext({
-          userAgent: this.options.userAgent,
+          userAgent: profile?.userAgent ?? this.options.userAgent,
           serviceWorkers: 'block',
           javaScriptEnabled: true,
           ...(this.options.viewport === undefined ? {} : { viewport: this.options.viewport }),
+          ...(profile?.extraHTTPHeaders === undefined
+            ? {}
+            : { extraHTTPHeaders: profile.extraHTTPHeaders }),
+          ...(profile?.proxyServer === undefined ? {} : { proxy: { server: profile.proxyServer } }),
         }),
         this.opTimeoutMs,
         'opening a browser context',
@@ -252,17 +290,36 @@ export class BrowserPool {
           blocked.has(route.request().resourceType()) ? route.abort() : route.continue(),
         );
       }
-      // Another call may have made one meanwhile: keep the first, close this one.
-      if (g.context !== null) {
-        void context.close().catch(() => undefined);
-      } else {
-        g.context = context;
-        g.contextPages = 0;
+      live = { context, pages: 0 };
+    } else {
+      g.contexts.delete(key);
+    }
+    g.contexts.set(key, live);
+    live.pages++;
+    g.browserPages++;
+    return live.context;
+  }
+
+  /** Stops handing out a context; it closes once its last page is done. */
+  private retireContext(g: Generation, key: string, live: LiveContext): void {
+    g.contexts.delete(key);
+    g.retired.add(live.context);
+    this.closeIfIdle(g, live.context);
+  }
+
+  /**
+   * Before a page is opened: closes idle pages of other contexts while the pages open
+   * and idle would exceed maxPages (each is a renderer process).
+   */
+  private async trimIdle(g: Generation): Promise<void> {
+    let idle = 0;
+    for (const pages of g.idle.values()) idle += pages.length;
+    for (const pages of g.idle.values()) {
+      while (pages.length > 0 && idle + this.inUse > this.options.maxPages) {
+        idle--;
+        await this.closePage(g, pages.shift() as Page);
       }
     }
-    g.contextPages++;
-    g.browserPages++;
-    return g.context as BrowserContext;
   }
 
   /** Back to its context's idle pages, without what `use` added to it (routes). */

@@ -11,21 +11,27 @@
  * answer differently). A refused target gets 403 with `x-trawl-refused: blocked_address`
  * and is remembered, so the fetcher reports the page as `blocked_address`.
  *
- * With `upstream` (an HTTP proxy URL), allowed requests go on through it: the name check
- * still applies, the address check cannot (the upstream resolves).
+ * With `upstream` (an HTTP proxy URL: a session's proxy of the anti-blocking pool),
+ * allowed requests go on through it: the name check still applies, the address check
+ * cannot (the upstream resolves). A failure of the upstream itself (it cannot be reached,
+ * refuses the CONNECT, asks for credentials) is answered 502 with `x-trawl-proxy-failed`
+ * and remembered, so the fetcher reports `proxy_failed` (the proxy's fault, not the
+ * site's). Without a guard (a crawl allowed to reach any address) the proxy only chains
+ * to its upstream and reports its failures.
  *
  * Our own code: forward proxies on npm either do not take a custom lookup per connection
  * or bring a framework with them; this is one file over node:http and node:net.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, LookupFunction, Socket } from 'node:net';
 import net from 'node:net';
 import { isTrawlError } from '../../core/errors.js';
 import type { AddressGuard } from '../http/address-guard.js';
-import { parseProxyUrl } from '../http/proxy-dispatchers.js';
+import { isProxyGeneratedFailure, parseProxyUrl } from '../http/proxy-dispatchers.js';
 
 export interface FilteringProxyOptions {
-  guard: AddressGuard;
+  /** The address guard; null: every target allowed (chaining only). */
+  guard: AddressGuard | null;
   /** Chain allowed requests to this HTTP proxy (`http://[user:pass@]host:port`). */
   upstream?: string | null;
   /** Deadline of connecting to a target (or the upstream), ms. @default 10_000 */
@@ -39,6 +45,8 @@ export class FilteringProxy {
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly refused = new Map<string, string>();
+  /** Targets whose requests the upstream failed lately: when, and why. */
+  private readonly upstreamFailed = new Map<string, { at: number; why: string }>();
   private readonly upstream: URL | null;
   private readonly agent: http.Agent;
   private port = 0;
@@ -76,6 +84,17 @@ export class FilteringProxy {
     return this.refused.get(hostPort(parsed)) ?? null;
   }
 
+  /**
+   * Why the upstream failed a request to this URL's host:port at or after `since`
+   * (Date.now() ms), or null.
+   */
+  upstreamFailureFor(url: string, since: number): string | null {
+    const parsed = URL.parse(url);
+    if (parsed === null) return null;
+    const failed = this.upstreamFailed.get(hostPort(parsed));
+    return failed === undefined || failed.at < since ? null : failed.why;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     this.agent.destroy();
@@ -106,7 +125,7 @@ export class FilteringProxy {
             port: target.port === '' ? 80 : Number(target.port),
             path: `${target.pathname}${target.search}`,
             // The guard's lookup: every resolved address checked, the connection pinned.
-            lookup: this.options.guard.lookup,
+            ...this.lookup(),
           }
         : {
             host: upstream.hostname,
@@ -115,13 +134,27 @@ export class FilteringProxy {
           }),
     });
     outgoing.on('response', (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+      const status = answer.statusCode ?? 502;
+      if (upstream !== null && status === 407) {
+        answer.resume();
+        return this.upstreamFailure(res, target, 'the proxy asked for credentials (407)');
+      }
+      if (upstream !== null && isProxyGeneratedFailure(status, answer.headers)) {
+        answer.resume();
+        const why = `the proxy answered ${status} (${String(answer.headers['proxy-status'])})`;
+        return this.upstreamFailure(res, target, why);
+      }
+      res.writeHead(status, answer.rawHeaders);
       answer.pipe(res);
     });
     outgoing.on('timeout', () => outgoing.destroy(new Error('connect timeout')));
     outgoing.on('error', (err) => {
       if (isTrawlError(err) && err.code === 'blocked_address') {
         return this.refuse(res, target, err.message);
+      }
+      // Before any answer the failure is the upstream's (the target is its to reach).
+      if (upstream !== null && !res.headersSent) {
+        return this.upstreamFailure(res, target, err.message);
       }
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`trawl proxy: ${err.message}`);
@@ -150,7 +183,7 @@ export class FilteringProxy {
         ? net.connect({
             host: target.hostname.replace(/^\[|\]$/g, ''),
             port,
-            lookup: this.options.guard.lookup,
+            ...this.lookup(),
           })
         : net.connect({
             host: upstream.hostname,
@@ -165,6 +198,9 @@ export class FilteringProxy {
       if (isTrawlError(err) && err.code === 'blocked_address') {
         this.remember(target, err.message);
         client.end(refusedHead(err.message));
+      } else if (upstream !== null) {
+        this.rememberUpstream(target, err.message);
+        client.end(PROXY_FAILED_HEAD);
       } else {
         client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
       }
@@ -202,9 +238,10 @@ export class FilteringProxy {
           return;
         }
         server.off('data', onData);
-        const ok = /^HTTP\/1\.[01] 2\d\d/.test(answer.toString('latin1', 0, 16));
-        if (!ok) {
-          client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+        const status = /^HTTP\/1\.[01] (\d{3})/.exec(answer.toString('latin1', 0, 16))?.[1];
+        if (status === undefined || status[0] !== '2') {
+          this.rememberUpstream(target, `the proxy answered CONNECT with ${status ?? 'garbage'}`);
+          client.end(PROXY_FAILED_HEAD);
           server.destroy();
           return;
         }
@@ -217,10 +254,16 @@ export class FilteringProxy {
     });
   }
 
+  /** The guard's lookup (every resolved address checked, the connection pinned), if any. */
+  private lookup(): { lookup?: LookupFunction } {
+    const guard = this.options.guard;
+    return guard === null ? {} : { lookup: guard.lookup };
+  }
+
   /** The name check; the address check happens in the guard's lookup at connect time. */
   private check(target: URL): string | null {
     try {
-      this.options.guard.checkUrl(target.href);
+      this.options.guard?.checkUrl(target.href);
       return null;
     } catch (err) {
       return (err as Error).message;
@@ -238,16 +281,34 @@ export class FilteringProxy {
       .end(`trawl refused ${target.host}: ${reason}`);
   }
 
+  private upstreamFailure(res: http.ServerResponse, target: URL, why: string): void {
+    this.rememberUpstream(target, why);
+    res
+      .writeHead(502, { 'content-type': 'text/plain', 'x-trawl-proxy-failed': '1' })
+      .end(`trawl proxy: the upstream proxy failed: ${why}`);
+  }
+
   private remember(target: URL, reason: string): void {
-    const key = hostPort(target);
-    this.refused.delete(key);
-    this.refused.set(key, reason);
-    if (this.refused.size > REMEMBERED) {
-      const oldest = this.refused.keys().next().value;
-      if (oldest !== undefined) this.refused.delete(oldest);
-    }
+    keep(this.refused, hostPort(target), reason);
+  }
+
+  private rememberUpstream(target: URL, why: string): void {
+    keep(this.upstreamFailed, hostPort(target), { at: Date.now(), why });
   }
 }
+
+/** Sets `key` as the newest entry of `map`, dropping the oldest past REMEMBERED. */
+function keep<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > REMEMBERED) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+}
+
+const PROXY_FAILED_HEAD =
+  'HTTP/1.1 502 Bad Gateway\r\nx-trawl-proxy-failed: 1\r\ncontent-length: 0\r\n\r\n';
 
 function hostPort(url: URL): string {
   const port = url.port !== '' ? url.port : url.protocol === 'http:' ? '80' : '443';
