@@ -2,7 +2,8 @@
  * The browser engine end to end, through the real CLI and the system Chromium: a site
  * whose content and links exist only after its scripts run (one of them only after a
  * delay) is crawled whole with `--engine browser` and not with the HTTP engine; a page
- * that never answers fails with a timeout and does not hold the crawl; no Chromium
+ * that never answers fails with a timeout and does not hold the crawl; a redirect chain
+ * is taken hop by hop, each hop waiting for its host's delay; no Chromium
  * process outlives the crawl — after it ends, and after it is killed with SIGKILL.
  */
 import assert from 'node:assert/strict';
@@ -76,6 +77,12 @@ describe(
           html(res, scripted('Late page', ['/last'], 400));
         } else if (path === '/last') {
           html(res, scripted('Last page', []));
+        } else if (path === '/hop1') {
+          res.writeHead(301, { location: '/hop2' }).end();
+        } else if (path === '/hop2') {
+          res.writeHead(302, { location: '/dest', 'set-cookie': 'hop=2; Path=/' }).end();
+        } else if (path === '/dest') {
+          html(res, scripted('Destination', ['/last']));
         } else if (path === '/hang') {
           // Never answers.
         } else {
@@ -86,6 +93,46 @@ describe(
     after(async () => {
       await server?.close();
       await dir?.cleanup();
+    });
+
+    test('redirects hop by hop: each hop waits for the host delay, the target is rendered once', async () => {
+      const out = join(dir.path, 'hops.jsonl');
+      const from = server.requests.length;
+      const run = await runCli([
+        'crawl',
+        `${server.origin}/hop1`,
+        '--engine',
+        'browser',
+        '--delay',
+        '400',
+        '--no-robots',
+        '--data-dir',
+        join(dir.path, 'hops-data'),
+        '--out',
+        out,
+        '--no-progress',
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const rows = await rowsOf(out);
+      const first = rows.find((r) => new URL(r.url).pathname === '/hop1');
+      assert.equal(first?.status, 200);
+      assert.equal(first?.finalUrl, `${server.origin}/dest`);
+      assert.equal(first?.title, 'Destination', 'the target was rendered');
+      assert.equal(first?.engine, 'browser');
+      assert.deepEqual(
+        rows.map((r) => new URL(r.url).pathname).sort(),
+        ['/hop1', '/last'],
+        'the chain is one record; its target page linked on',
+      );
+      const mine = server.requests.slice(from).filter((r) => r.path !== '/app.js');
+      const order = mine.map((r) => r.path);
+      assert.deepEqual(order.slice(0, 3), ['/hop1', '/hop2', '/dest'], 'each hop once, in order');
+      assert.equal(server.hits('/dest'), 1);
+      // Every request to the host, each redirect hop included, keeps the delay.
+      for (let i = 1; i < mine.length; i++) {
+        const gap = mine[i]!.at - mine[i - 1]!.at;
+        assert.ok(gap >= 380, `${order[i - 1]} → ${order[i]}: ${gap.toFixed(0)} ms apart`);
+      }
     });
 
     test('a scripted site: every page and link found with --engine browser, none with http', async () => {

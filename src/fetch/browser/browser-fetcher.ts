@@ -4,9 +4,15 @@
  * rendered document (serialised DOM, UTF-8) with the navigation's status and headers, so
  * the parser, the pipeline and the stores take it like any HTTP response.
  *
- * Redirects are followed by the browser (a navigation cannot stop at a 3xx); the record
- * gets the chain in `redirects` and the last URL as `finalUrl`. Responses that are not
- * HTML (a PDF, a feed) are passed on as the bytes the browser received.
+ * The crawler asks for redirects hop by hop (`redirect: 'manual'`), so that each hop waits
+ * for its host's politeness, is checked against the scope and claimed once, as with the
+ * HTTP engine; a browser's navigation cannot stop at a 3xx, so the document is fetched
+ * over HTTP — one hop, the page's context's cookies sent as the browser would — and the
+ * browser's navigation to it is answered with that response: a redirect (or a 304, or a
+ * response that is not HTML: a PDF, a feed) goes back to the crawler as fetched
+ * (`engine: "http"`), a page is rendered. Its scripts, styles and XHR the browser loads
+ * itself. A caller that lets redirects be followed gets the browser's own navigation:
+ * the chain in `redirects`, the last URL as `finalUrl`.
  *
  * A request made as an anti-blocking session (FetchOptions.session, .proxy) is loaded in
  * a browser context of that session's own: its User-Agent and client hints, the cookies
@@ -32,6 +38,7 @@ import {
   type AddressGuard,
   type AddressGuardSpec,
 } from '../http/address-guard.js';
+import { isRedirectStatus } from '../http/redirect.js';
 import { BrowserPool, deadline, type ContextProfile } from './browser-pool.js';
 import { FilteringProxy } from './filtering-proxy.js';
 
@@ -122,7 +129,9 @@ export class BrowserFetcher implements Fetcher {
   async fetch(url: string, options: FetchOptions = {}): Promise<FetchResponse> {
     // A browser shows an empty 404 robots.txt as an error page, and a sitemap as a viewer.
     if (options.resource === 'file') return this.options.http.fetch(url, options);
-    return this.inPage(url, options, null);
+    // The crawler takes redirects hop by hop, each through its host's politeness: the
+    // document is fetched over HTTP (one hop), and rendered when it is a page.
+    return this.inPage(url, options, options.redirect === 'manual' ? 'fetch' : null);
   }
 
   /**
@@ -132,24 +141,19 @@ export class BrowserFetcher implements Fetcher {
    * guard; its scripts, styles and XHR the browser loads itself.
    */
   async render(document: FetchResponse, options: FetchOptions = {}): Promise<FetchResponse> {
-    const rendered = await this.inPage(document.finalUrl, options, document);
-    return {
-      ...rendered,
-      url: document.url,
-      redirects: document.redirects,
-      startedAt: document.startedAt,
-      ttfbMs: document.ttfbMs,
-      durationMs: document.durationMs + rendered.durationMs,
-      wireBytes: document.wireBytes,
-      // The document's cookies are the session's (its next HTTP request sends them).
-      ...(document.setCookie === undefined ? {} : { setCookie: document.setCookie }),
-    };
+    return this.inPage(document.finalUrl, options, document);
   }
 
+  /**
+   * Loads `url` in a page: navigating to it (`document` null), answering its navigation
+   * with a document already fetched, or ('fetch') with the document fetched now over
+   * HTTP — with the page's context's cookies, as the browser would send them — which is
+   * returned as it is when it is not a page to render (a redirect, a 304, a PDF).
+   */
   private async inPage(
     url: string,
     options: FetchOptions,
-    document: FetchResponse | null,
+    document: FetchResponse | 'fetch' | null,
   ): Promise<FetchResponse> {
     const { signal } = options;
     if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
@@ -160,21 +164,43 @@ export class BrowserFetcher implements Fetcher {
     return this.pool.withPage(async (page) => {
       const onAbort = (): void => void page.close().catch(() => undefined);
       signal?.addEventListener('abort', onAbort, { once: true });
+      let fetched: FetchResponse | null = document === 'fetch' ? null : document;
       try {
-        return await deadline(
-          this.load(page, url, options, { startedAt, started, document, via }),
+        if (document === 'fetch') {
+          fetched = await this.fetchDocument(page, url, options);
+          if (!isPage(fetched)) return { ...fetched, engine: 'http' };
+        }
+        const rendered = await deadline(
+          this.load(page, url, options, { startedAt, started, document: fetched, via }),
           this.options.totalTimeoutMs,
           `loading ${url} in the browser`,
         );
+        return fetched === null ? rendered : withDocument(fetched, rendered);
       } catch (err) {
         if (signal?.aborted) throw new TrawlError('aborted', 'the crawl is stopping');
         const failure = isTrawlError(err) ? err : browserError(url, err);
         if (NOT_THE_PAGES.has(failure.code)) throw failure;
+        // The document never came: the page shows nothing of it (not the last page's).
+        if (document === 'fetch' && fetched === null) await blank(page);
         throw await this.withErrorScreenshot(page, url, failure, options);
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
     }, profile);
+  }
+
+  /** One hop of `url` over HTTP, sending the page's context's cookies for it. */
+  private async fetchDocument(
+    page: Page,
+    url: string,
+    options: FetchOptions,
+  ): Promise<FetchResponse> {
+    const cookies = await deadline(page.context().cookies(url), 5_000, 'reading cookies');
+    return this.options.http.fetch(url, {
+      ...options,
+      redirect: 'manual',
+      headers: withCookies(options.headers, cookies),
+    });
   }
 
   /**
@@ -482,6 +508,61 @@ export class BrowserFetcher implements Fetcher {
       artifacts: { ...failure.artifacts, ...out },
     });
   }
+}
+
+/** A response the browser renders: a document of HTML (or of no stated type). */
+function isPage(res: FetchResponse): boolean {
+  if (isRedirectStatus(res.status) && res.headers['location'] !== undefined) return false;
+  if (res.status === 304) return false;
+  const type = res.headers['content-type'] ?? '';
+  return type === '' || HTML_TYPE.test(type);
+}
+
+/** The rendering of a document fetched over HTTP, with the fetch's own facts. */
+function withDocument(document: FetchResponse, rendered: FetchResponse): FetchResponse {
+  return {
+    ...rendered,
+    url: document.url,
+    redirects: document.redirects,
+    startedAt: document.startedAt,
+    ttfbMs: document.ttfbMs,
+    durationMs: document.durationMs + rendered.durationMs,
+    wireBytes: document.wireBytes,
+    // The document's cookies are the session's (its next HTTP request sends them).
+    ...(document.setCookie === undefined ? {} : { setCookie: document.setCookie }),
+  };
+}
+
+/**
+ * The caller's headers with the context's cookies for the URL merged into its Cookie
+ * header (the context's value of a name wins: scripts may have changed it).
+ */
+function withCookies(
+  headers: Record<string, string> | undefined,
+  cookies: ReadonlyArray<{ name: string; value: string }>,
+): Record<string, string> | undefined {
+  if (cookies.length === 0) return headers;
+  const out: Record<string, string> = {};
+  const pairs = new Map<string, string>();
+  for (const name in headers) {
+    if (name.toLowerCase() !== 'cookie') {
+      out[name] = headers[name] as string;
+      continue;
+    }
+    for (const pair of (headers[name] as string).split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) pairs.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  }
+  for (const c of cookies) pairs.set(c.name, c.value);
+  out['Cookie'] = [...pairs].map(([name, value]) => `${name}=${value}`).join('; ');
+  return out;
+}
+
+/** Shows an empty document (a failure before any arrived is pictured blank). */
+async function blank(page: Page): Promise<void> {
+  if (page.isClosed()) return;
+  await deadline(page.setContent(''), 2_000, 'clearing the page').catch(() => undefined);
 }
 
 /** Failures that say nothing of the page (no error screenshot is made for them). */
