@@ -23,6 +23,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRandom as random } from '../site/random.js';
 
 export interface JsSiteOptions {
   pages: number;
@@ -168,7 +169,7 @@ export async function startJsSite(
   const model = createJsSiteModel(options);
   const pool = paragraphPool(model.seed);
   let hits = new Uint32Array(model.pages);
-  let stats = zero();
+  let stats = zeroStats();
 
   const send = (res: ServerResponse, status: number, type: string, body: string): void => {
     stats.requests++;
@@ -189,7 +190,7 @@ export async function startJsSite(
     if (path === '/__stats' || path === '/__stats/reset') {
       if (path === '/__stats/reset') {
         hits = new Uint32Array(model.pages);
-        stats = zero();
+        stats = zeroStats();
       }
       const body = JSON.stringify(stats);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
@@ -239,7 +240,7 @@ export async function startJsSite(
     stats: () => ({ ...stats }),
     resetStats: () => {
       hits = new Uint32Array(model.pages);
-      stats = zero();
+      stats = zeroStats();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -313,7 +314,8 @@ export function paragraphPool(seed: number): string[] {
   return pool;
 }
 
-function zero(): JsSiteStats {
+/** Stats of a site that served nothing. */
+export function zeroStats(): JsSiteStats {
   return {
     requests: 0,
     uniquePages: 0,
@@ -323,17 +325,5 @@ function zero(): JsSiteStats {
     assetHits: 0,
     robots: 0,
     notFound: 0,
-  };
-}
-
-/** mulberry32. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -53,7 +53,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createJsSiteModel } from './js-site.js';
+import { createJsSiteModel, zeroStats } from './js-site.js';
 import type { JsSiteModel, JsSiteStats } from './js-site.js';
 import { sampleTree } from './tree-sampler.js';
 import type { TreeSample, TreeSamplerResult } from './tree-sampler.js';
@@ -371,16 +371,7 @@ async function runCrawl(
     server = await site.stats();
   } catch {
     siteGone = true;
-    server = {
-      requests: 0,
-      uniquePages: 0,
-      repeatPageHits: 0,
-      scriptPageHits: 0,
-      staticPageHits: 0,
-      assetHits: 0,
-      robots: 0,
-      notFound: 0,
-    };
+    server = zeroStats();
   }
   await site.stop();
   const output = await checkOutput(out, model);
