@@ -136,6 +136,28 @@ describe('cookie jar against a loopback site', () => {
     assert.equal(jar.cookieHeader('https://y.github.io/'), null);
   });
 
+  test('cookies(): the live ones with their attributes, for a browser context', () => {
+    const jar = new CookieJar();
+    jar.setCookies('https://www.shop.example/a/b', [
+      'host=1; Path=/a; Secure; HttpOnly; SameSite=Strict',
+      'wide=2; Domain=shop.example; Max-Age=60',
+      'gone=3; Max-Age=0',
+      'bad=4; Domain=other.example',
+    ]);
+    const got = jar.cookies().sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(
+      got.map((c) => [c.name, c.domain, c.hostOnly, c.path, c.secure, c.httpOnly, c.sameSite]),
+      [
+        ['host', 'www.shop.example', true, '/a', true, true, 'strict'],
+        // No Path: the default path, the URL's directory (RFC 6265 5.1.4).
+        ['wide', 'shop.example', false, '/a', false, false, null],
+      ],
+    );
+    assert.equal(got[0]?.expiresMs, null, 'a session cookie');
+    const expires = got[1]?.expiresMs ?? 0;
+    assert.ok(Math.abs(expires - (Date.now() + 60_000)) < 5_000, 'Max-Age as an absolute time');
+  });
+
   test('a Set-Cookie that expires deletes its namesake', () => {
     const jar = new CookieJar();
     jar.setCookies('https://example.com/', ['a=1', 'b=1']);

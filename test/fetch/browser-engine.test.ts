@@ -81,6 +81,15 @@ describe(
           res.writeHead(301, { location: '/hop2' }).end();
         } else if (path === '/hop2') {
           res.writeHead(302, { location: '/dest', 'set-cookie': 'hop=2; Path=/' }).end();
+        } else if (path === '/gate') {
+          res.writeHead(302, { location: '/gate/in', 'set-cookie': 'gate=open; Path=/gate' }).end();
+        } else if (path === '/gate/in') {
+          // The cookie the redirect set, or no content.
+          if (/(?:^|; )gate=open(?:;|$)/.test(req.headers.cookie ?? '')) {
+            html(res, scripted('Behind the gate', []));
+          } else {
+            res.writeHead(302, { location: '/no-cookie' }).end();
+          }
         } else if (path === '/dest') {
           html(res, scripted('Destination', ['/last']));
         } else if (path === '/hang') {
@@ -133,6 +142,30 @@ describe(
         const gap = mine[i]!.at - mine[i - 1]!.at;
         assert.ok(gap >= 380, `${order[i - 1]} → ${order[i]}: ${gap.toFixed(0)} ms apart`);
       }
+    });
+
+    test('a cookie a redirect hop sets is sent on the next hop, as a browser does', async () => {
+      const out = join(dir.path, 'gate.jsonl');
+      const run = await runCli([
+        'crawl',
+        `${server.origin}/gate`,
+        '--engine',
+        'browser',
+        '--delay',
+        '0',
+        '--no-robots',
+        '--data-dir',
+        join(dir.path, 'gate-data'),
+        '--out',
+        out,
+        '--no-progress',
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const [row] = await rowsOf(out);
+      assert.equal(row?.finalUrl, `${server.origin}/gate/in`);
+      assert.equal(row?.status, 200, String(row?.error));
+      assert.equal(row?.title, 'Behind the gate');
+      assert.equal(server.hits('/no-cookie'), 0);
     });
 
     test('a scripted site: every page and link found with --engine browser, none with http', async () => {

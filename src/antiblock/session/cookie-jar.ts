@@ -27,6 +27,22 @@ export interface CookieJarOptions {
   maxTotalBytes?: number;
 }
 
+/** A cookie as stored: RFC 6265's fields (see CookieJar.cookies). */
+export interface StoredCookie {
+  name: string;
+  value: string;
+  /** Without a leading dot. */
+  domain: string;
+  /** Sent to `domain` only, not its subdomains (the cookie had no Domain attribute). */
+  hostOnly: boolean;
+  path: string;
+  /** When it expires, epoch ms; null: at the end of the session. */
+  expiresMs: number | null;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite: 'strict' | 'lax' | 'none' | null;
+}
+
 /** Name and value of one cookie above this many bytes: refused, as browsers do. */
 const MAX_COOKIE_BYTES = 4096;
 /** The longest a cookie may live (RFC 6265bis caps Expires and Max-Age at 400 days). */
@@ -82,6 +98,29 @@ export class CookieJar {
     if (target === null) return null;
     const header = this.jar.getCookieStringSync(target);
     return header === '' ? null : header;
+  }
+
+  /** The live cookies held, with their attributes (to hand to a browser context). */
+  cookies(): StoredCookie[] {
+    const now = Date.now();
+    const out: StoredCookie[] = [];
+    for (const c of this.all()) {
+      if (isExpired(c, now) || c.domain == null) continue;
+      const sameSite = String(c.sameSite ?? '').toLowerCase();
+      out.push({
+        name: c.key,
+        value: c.value,
+        domain: c.domain,
+        hostOnly: c.hostOnly === true,
+        path: c.path ?? '/',
+        expiresMs: c.expires instanceof Date ? c.expires.getTime() : null,
+        secure: c.secure,
+        httpOnly: c.httpOnly,
+        sameSite:
+          sameSite === 'strict' || sameSite === 'lax' || sameSite === 'none' ? sameSite : null,
+      });
+    }
+    return out;
   }
 
   /** Cookies held (expired ones not yet swept included) and their bytes. */

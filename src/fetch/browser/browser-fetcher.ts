@@ -38,6 +38,7 @@ import {
   type AddressGuard,
   type AddressGuardSpec,
 } from '../http/address-guard.js';
+import { CookieJar } from '../../antiblock/session/cookie-jar.js';
 import { isRedirectStatus } from '../http/redirect.js';
 import { BrowserPool, deadline, type ContextProfile } from './browser-pool.js';
 import { FilteringProxy } from './filtering-proxy.js';
@@ -168,7 +169,12 @@ export class BrowserFetcher implements Fetcher {
       try {
         if (document === 'fetch') {
           fetched = await this.fetchDocument(page, url, options);
-          if (!isPage(fetched)) return { ...fetched, engine: 'http' };
+        }
+        // What the document's response sets is the browser's, as if it had fetched it
+        // (a redirect that sets a cookie and comes back for it does not loop).
+        if (fetched !== null) await keepCookies(page, fetched);
+        if (document === 'fetch' && fetched !== null && !isPage(fetched)) {
+          return { ...fetched, engine: 'http' };
         }
         const rendered = await deadline(
           this.load(page, url, options, { startedAt, started, document: fetched, via }),
@@ -559,6 +565,28 @@ function withCookies(
   return out;
 }
 
+/** Stores the Set-Cookie values of a response in the page's context (RFC 6265 rules). */
+async function keepCookies(page: Page, res: FetchResponse): Promise<void> {
+  if (res.setCookie === undefined || res.setCookie.length === 0) return;
+  const jar = new CookieJar();
+  jar.setCookies(res.finalUrl, res.setCookie);
+  const cookies = jar.cookies().map((c) => ({
+    name: c.name,
+    value: c.value,
+    // Playwright: a leading dot for a Domain cookie, the bare host for a host-only one.
+    domain: c.hostOnly ? c.domain : `.${c.domain}`,
+    path: c.path,
+    expires: c.expiresMs === null ? -1 : Math.floor(c.expiresMs / 1000),
+    secure: c.secure,
+    httpOnly: c.httpOnly,
+    ...(c.sameSite === null ? {} : { sameSite: SAME_SITE[c.sameSite] }),
+  }));
+  if (cookies.length === 0) return;
+  await deadline(page.context().addCookies(cookies), 5_000, 'storing cookies');
+}
+
+const SAME_SITE = { strict: 'Strict', lax: 'Lax', none: 'None' } as const;
+
 /** Shows an empty document (a failure before any arrived is pictured blank). */
 async function blank(page: Page): Promise<void> {
   if (page.isClosed()) return;
@@ -616,7 +644,13 @@ async function stopLoading(page: Page): Promise<void> {
 function documentHeaders(headers: Record<string, string>): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (name === 'content-encoding' || name === 'content-length' || name === 'transfer-encoding') {
+    // Set-Cookie is stored in the context beforehand (keepCookies), each value whole.
+    if (
+      name === 'content-encoding' ||
+      name === 'content-length' ||
+      name === 'transfer-encoding' ||
+      name === 'set-cookie'
+    ) {
       continue;
     }
     kept[name] = value;
