@@ -73,7 +73,9 @@ export function withAntiBlocking(
   const log = parts.log;
   const captcha = parts.captcha ? captchaClearance(spec, log) : null;
   if (spec.captchaKey !== null && !parts.captcha) {
-    log?.warn('captchaKey: CAPTCHAs are solved for the HTTP engine only; the browser fails them');
+    log?.warn(
+      'captchaKey: CAPTCHAs are solved for the http and auto engines; the browser engine fails them',
+    );
   }
   let pool: ProxyPool | null = null;
   const closers: (() => Promise<void>)[] = [];

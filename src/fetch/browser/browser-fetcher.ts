@@ -167,14 +167,12 @@ export class BrowserFetcher implements Fetcher {
       signal?.addEventListener('abort', onAbort, { once: true });
       let fetched: FetchResponse | null = document === 'fetch' ? null : document;
       try {
-        if (document === 'fetch') {
-          fetched = await this.fetchDocument(page, url, options);
-        }
-        // What the document's response sets is the browser's, as if it had fetched it
-        // (a redirect that sets a cookie and comes back for it does not loop).
-        if (fetched !== null) await keepCookies(page, fetched);
-        if (document === 'fetch' && fetched !== null && !isPage(fetched)) {
-          return { ...fetched, engine: 'http' };
+        if (document === 'fetch') fetched = await this.fetchDocument(page, url, options);
+        if (fetched !== null) {
+          // What the document's response sets is the browser's, as if it had fetched it
+          // (a redirect that sets a cookie and comes back for it does not loop).
+          await keepCookies(page, fetched);
+          if (document === 'fetch' && !isPage(fetched)) return { ...fetched, engine: 'http' };
         }
         const rendered = await deadline(
           this.load(page, url, options, { startedAt, started, document: fetched, via }),
