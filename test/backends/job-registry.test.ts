@@ -80,5 +80,34 @@ for (const [name, open] of Object.entries(BACKENDS)) {
       assert.ok(await backend.registry.get('dup-a'));
       assert.ok(await backend.registry.get('dup-b'));
     });
+
+    test('NUL characters and lone surrogates in a spec or meta fail neither the job nor its burst', async () => {
+      const at = Date.now();
+      const hostile: JobRecord = {
+        ...job('hostile', at),
+        spec: { seeds: ['http://127.0.0.1:9/a\u0000b'], ['k\ud800']: ['\udfffx'] },
+        meta: { note: 'n\u0000' },
+      };
+      const settled = await Promise.allSettled([
+        backend.registry.insert(job('hostile-before', at)),
+        backend.registry.insert(hostile),
+        backend.registry.insert(job('hostile-after', at)),
+      ]);
+      assert.deepEqual(
+        settled.map((s) => s.status),
+        ['fulfilled', 'fulfilled', 'fulfilled'],
+      );
+      const stored = await backend.registry.get('hostile');
+      // PostgreSQL's text and jsonb cannot hold them: U+FFFD instead, as a UTF-8 decoder writes.
+      const expected =
+        name === 'postgres'
+          ? {
+              spec: { seeds: ['http://127.0.0.1:9/a\uFFFDb'], ['k\uFFFD']: ['\uFFFDx'] },
+              meta: { note: 'n\uFFFD' },
+            }
+          : { spec: hostile.spec, meta: hostile.meta };
+      assert.deepEqual({ spec: stored?.spec, meta: stored?.meta }, expected);
+      assert.ok(await backend.registry.get('hostile-after'));
+    });
   });
 }

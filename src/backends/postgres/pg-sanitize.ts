@@ -39,6 +39,12 @@ export function storableJson<T>(value: T): T {
   return SUSPECT_JSON.test(JSON.stringify(value)) ? (deepStorable(value) as T) : value;
 }
 
+/** `value` (plain JSON) as JSON text with every string and key made storable (storableJson). */
+export function storableJsonText(value: unknown): string {
+  const text = JSON.stringify(value);
+  return SUSPECT_JSON.test(text) ? JSON.stringify(deepStorable(value)) : text;
+}
+
 /** What JSON.stringify writes for U+0000 and for a lone surrogate. */
 const SUSPECT_JSON = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 

@@ -285,23 +285,30 @@ export async function retireCancelledRedisJob(
   return true;
 }
 
-/** Deletes every key of the job (--fresh). */
+/**
+ * Deletes every key of the job (--fresh), its hash last: while any other key of the job
+ * is left (a deletion cut short), the job hash is too, so a job whose hash is missing has
+ * no keys at all (job-submit.lua creates such a job without reading any).
+ */
 export async function deleteRedisJob(
   redis: RedisClient,
   jobId: string,
   prefix?: string,
 ): Promise<void> {
   await redis.srem(globalKeys(prefix).jobs, jobId);
-  const pattern = `${jobKeys(jobId, prefix).base.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  const keys = jobKeys(jobId, prefix);
+  const pattern = `${keys.base.replace(/[*?[\]\\]/g, '\\$&')}*`;
   const nodes = 'nodes' in redis ? redis.nodes('master') : [redis];
   for (const node of nodes) {
     let cursor = '0';
     do {
       const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
-      if (found.length > 0) await node.unlink(...found);
+      const others = found.filter((key) => key !== keys.job);
+      if (others.length > 0) await node.unlink(...others);
     } while (cursor !== '0');
   }
+  await redis.unlink(keys.job);
 }
 
 /** The records of a job's dead letters, with the error each failed with (for reports). */

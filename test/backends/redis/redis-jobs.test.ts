@@ -11,10 +11,12 @@ import { defineScripts } from '../../../src/backends/redis/redis-scripts.js';
 import { jobKeys } from '../../../src/backends/redis/keys.js';
 import {
   activeRedisJobs,
+  deleteRedisJob,
   readRedisJob,
   redisJobStatus,
   submitRedisJob,
 } from '../../../src/backends/redis/redis-jobs.js';
+import { openRedisJob, redisFrontier } from '../../../src/backends/redis/redis-frontier.js';
 import { parseCrawlSpec } from '../../../src/config/parse-spec.js';
 import { frontierSettings } from '../../../src/main/job-parts.js';
 import { startRedisServer, type RedisServer } from '../../support/redis-server.js';
@@ -100,5 +102,69 @@ describe('submitRedisJob', { timeout: 60_000 }, () => {
       assert.ok(registered.has(id));
       assert.equal((await redisJobStatus(redis, id, PREFIX)).stats.queued, 1);
     }
+  });
+
+  /** Every key of a job and what it holds, the job hash's creation time left out. */
+  async function jobState(jobId: string): Promise<Record<string, unknown>> {
+    const { base, job } = jobKeys(jobId, PREFIX);
+    const keys = (await redis.keys(`${base}*`)).sort();
+    const state: Record<string, unknown> = {};
+    for (const key of keys) {
+      const name = key.slice(base.length);
+      const type = await redis.type(key);
+      if (type === 'hash') {
+        const value = await redis.hgetall(key);
+        if (key === job) delete value.created;
+        state[name] = value;
+      } else if (type === 'list') state[name] = await redis.lrange(key, 0, -1);
+      else if (type === 'zset') state[name] = await redis.zrange(key, 0, -1, 'WITHSCORES');
+      else if (type === 'stream') state[name] = (await redis.xinfo('GROUPS', key)) as unknown;
+      else state[name] = type;
+    }
+    return state;
+  }
+
+  test('a new job submitted holds exactly what one opened and then given its seeds holds', async () => {
+    // job-submit builds a new job without reading anything back; job-open and add.lua
+    // read every key they change. Both must leave the same keys and values.
+    const seeds = ['http://127.0.0.1:9/a', 'http://127.0.0.2:9/b', 'http://127.0.0.1:9/c'];
+    const links = seeds.map((url) => ({ url, host: new URL(url).host, depth: 0, priority: 0 }));
+    const origins = ['http://127.0.0.1:9'];
+    await submit('same-submitted', seeds, origins);
+
+    const opened = {
+      redis,
+      jobId: 'same-opened',
+      prefix: PREFIX,
+      settings: frontierSettings(spec),
+      spec,
+    };
+    assert.equal(await openRedisJob(opened), true);
+    await redis.hincrby(jobKeys('same-opened', PREFIX).job, 'specv', 1);
+    await redis.xgroup(
+      'CREATE',
+      jobKeys('same-opened', PREFIX).results,
+      'writers',
+      '0',
+      'MKSTREAM',
+    );
+    const frontier = redisFrontier(opened);
+    assert.equal(await frontier.add(links), 3);
+    assert.equal(await frontier.addSitemapSources(origins), 1);
+
+    const submitted = await jobState('same-submitted');
+    assert.ok(
+      Object.keys(submitted).length >= 8,
+      `the job's keys: ${Object.keys(submitted).join(' ')}`,
+    );
+    assert.deepEqual(submitted, await jobState('same-opened'));
+  });
+
+  test('a job deleted and submitted again starts from nothing', async () => {
+    await submit('reborn', ['http://127.0.0.1:9/a']);
+    await deleteRedisJob(redis, 'reborn', PREFIX);
+    assert.deepEqual(await redis.keys(`${jobKeys('reborn', PREFIX).base}*`), []);
+    const again = await submit('reborn', ['http://127.0.0.1:9/a']);
+    assert.deepEqual(again, { created: true, newSeeds: 1, queued: 1 });
   });
 });

@@ -16,7 +16,7 @@ import {
 } from '../../../jobs/job-service.js';
 import { ApiError } from '../../api-error.js';
 import type { ApiSettings, TargetPolicy } from '../../app-deps.js';
-import { clientSpec } from '../../client-spec.js';
+import { checkTarget, checkUrlCount, clientSpec } from '../../client-spec.js';
 
 /** S1's task states: a job's, with `dispatched` for queued and `submission_failed`. */
 export const SEED_STATUSES = [
@@ -110,8 +110,53 @@ const FIELD_OF_SPEC: Record<string, string> = {
  * The job spec of a task, built and checked by clientSpec like every client job (the
  * URL through the target policy: a refused URL is a 400 naming `url`). `fieldPrefix` is
  * `body.` for REST and '' for gRPC.
+ *
+ * Only the task's own fields differ from one task to the next, and the input schema above
+ * has already checked them within the spec's bounds: the rest is parsed once per target
+ * policy and settings (a spec parse was the largest cost of a submission in the
+ * distributed service's CPU profile) and copied, the URL checked by the policy each time.
  */
 export function seedSpec(
+  input: SeedTaskInput,
+  targets: TargetPolicy,
+  settings: ApiSettings,
+  fieldPrefix: string,
+): CrawlSpec {
+  const cached = templates.get(targets);
+  const template = cached?.settings === settings ? cached.spec : null;
+  if (template === null) {
+    const spec = parsedSeedSpec(input, targets, settings, fieldPrefix);
+    templates.set(targets, {
+      settings,
+      spec: copyJson(parsedSeedSpec({ url: input.url }, targets, settings, fieldPrefix)),
+    });
+    return spec;
+  }
+  checkUrlCount(settings, 1, `${fieldPrefix}url`);
+  checkTarget(targets, input.url, `${fieldPrefix}url`);
+  const spec = copyJson(template);
+  spec.seeds = [input.url];
+  spec.maxDepth = input.max_depth ?? 0;
+  if (input.max_pages !== undefined) spec.maxPages = input.max_pages;
+  if (input.delay_ms !== undefined) spec.delayMs = input.delay_ms;
+  spec.storeBody = input.store_body ?? true;
+  return spec;
+}
+
+/** A task's spec without its own fields, by target policy (see seedSpec). */
+const templates = new WeakMap<TargetPolicy, { settings: ApiSettings; spec: CrawlSpec }>();
+
+/** A deep copy of plain JSON data (a spec: objects, arrays, strings, numbers, booleans, null). */
+function copyJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyJson) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) copy[k] = copyJson(v);
+  return copy as T;
+}
+
+/** seedSpec by a full parse of the spec. */
+export function parsedSeedSpec(
   input: SeedTaskInput,
   targets: TargetPolicy,
   settings: ApiSettings,

@@ -43,7 +43,9 @@ end
 local function ctx_host(ctx, name)
   local h = ctx.hosts[name]
   if h then return h end
-  local v = redis.call('HMGET', k_host(ctx.B, name), 'n', 'next', 'd', 'm', 'blk', 'u', 'q')
+  -- A new job has no hosts yet (lib/job.lua job_create): nothing to read.
+  local v = ctx.new_job and {}
+    or redis.call('HMGET', k_host(ctx.B, name), 'n', 'next', 'd', 'm', 'blk', 'u', 'q')
   h = {
     name = name,
     n = tonumber(v[1]) or 0,
@@ -54,6 +56,8 @@ local function ctx_host(ctx, name)
     u = tonumber(v[6]) or 0,
     q = tonumber(v[7]) or 0,
   }
+  -- What the hash holds in blk, so that a flush deletes the field only when it is there.
+  h.stored_blk = h.blk
   ctx.hosts[name] = h
   return h
 end
@@ -87,7 +91,12 @@ local function ctx_flush(ctx)
   for name, h in pairs(ctx.dirty) do
     local key = k_host(ctx.B, name)
     redis.call('HSET', key, 'n', h.n, 'next', h.next, 'd', h.d, 'm', h.m, 'u', h.u, 'q', h.q)
-    if h.blk then redis.call('HSET', key, 'blk', h.blk) else redis.call('HDEL', key, 'blk') end
+    if h.blk then
+      if h.blk ~= h.stored_blk then redis.call('HSET', key, 'blk', h.blk) end
+    elseif h.stored_blk then
+      redis.call('HDEL', key, 'blk')
+    end
+    h.stored_blk = h.blk
     host_refile(ctx, h)
   end
   ctx.dirty = {}

@@ -1,5 +1,53 @@
 -- Opening a job: shared by job-open and job-submit.
--- Needs lib/keys, lib/common and lib/hosts.
+-- Needs lib/keys, lib/common, lib/seen and lib/hosts.
+
+-- The counters of a new job, in the order its counters hash is created with.
+local JOB_COUNTERS = { 'qn', 'qu', 'inflight', 'ok', 'failed', 'retries', 'bytes', 'known',
+  'started', 'tok', 'produced', 'written', 'expired' }
+
+-- Creates a new job's hash from its `count` settings pairs at args[from] and returns its
+-- ctx (lib/hosts.lua), built without reading anything: the job hash did not exist (the
+-- caller checked), so neither does any other key of the job (deleteRedisJob removes the
+-- job hash last). Its counters hash (with the counts its queueing adds, in one write)
+-- and its hosts are written by job_create_flush.
+local function job_create(B, now, args, from, count)
+  local fields, settings = {}, {}
+  for i = from, from + 2 * count - 1, 2 do
+    fields[#fields + 1] = args[i]
+    fields[#fields + 1] = args[i + 1]
+    settings[args[i]] = args[i + 1]
+  end
+  local job = {
+    delay = tonumber(settings.delay), hostc = tonumber(settings.hostc),
+    conc = tonumber(settings.conc), maxp = tonumber(settings.maxp),
+    robots = settings.robots == '1', rmaxage = tonumber(settings.rmaxage),
+    rretry = tonumber(settings.rretry), rmaxretries = tonumber(settings.rmaxretries),
+    lease = tonumber(settings.lease), maxstream = tonumber(settings.maxstream),
+    state = 'running',
+  }
+  for _, f in ipairs({ 'state', 'running', 'created', now, 'specv', 1 }) do
+    fields[#fields + 1] = f
+  end
+  redis.call('HSET', k_job(B), unpack(fields))
+  if (settings.dedup or 'buckets') == 'buckets' then seen_new_buckets(B) end
+  return {
+    B = B, job = job, now = now, hosts = {}, dirty = {}, delta = {},
+    qn = 0, qu = 0, inflight = 0, started = 0, new_job = true,
+  }
+end
+
+-- Writes what a new job's queueing left in its ctx (job_create): its counters hash (zero,
+-- plus what was counted) and the hosts it touched.
+local function job_create_flush(ctx)
+  local counters = {}
+  for _, name in ipairs(JOB_COUNTERS) do
+    counters[#counters + 1] = name
+    counters[#counters + 1] = ctx.delta[name] or 0
+  end
+  redis.call('HSET', k_counters(ctx.B), unpack(counters))
+  ctx.delta = {}
+  ctx_flush(ctx)
+end
 
 -- Creates the job's hashes from `count` name, value pairs of settings at args[from], or
 -- updates an existing job's (dedup settings are kept: a seen-set cannot change its shape)
@@ -22,9 +70,12 @@ local function job_open(B, now, args, from, count)
     fields[#fields + 1] = 'created'
     fields[#fields + 1] = now
     redis.call('HSET', k_job(B), unpack(fields))
-    redis.call('HSET', k_counters(B), 'qn', 0, 'qu', 0, 'inflight', 0, 'ok', 0, 'failed', 0,
-      'retries', 0, 'bytes', 0, 'known', 0, 'started', 0, 'tok', 0, 'produced', 0,
-      'written', 0, 'expired', 0)
+    local counters = {}
+    for _, name in ipairs(JOB_COUNTERS) do
+      counters[#counters + 1] = name
+      counters[#counters + 1] = 0
+    end
+    redis.call('HSET', k_counters(B), unpack(counters))
     return true
   end
   -- Submitted again: it runs again (a finished job with nothing new is done at once).

@@ -98,6 +98,15 @@ local function seen_job(base)
   return job
 end
 
+-- A job created by this call in 'buckets' mode has an empty set: its state is known
+-- without reading it (lib/job.lua job_create).
+local function seen_new_buckets(base)
+  seen_jobs[base] = {
+    mode = 'buckets', meta = base .. 'seen:meta', prefix = base .. 'seen:',
+    L = 0, size = 1, S = 0, n = 0,
+  }
+end
+
 -- The fingerprint, checked: a wrong length would silently address the wrong bits.
 local function seen_fp(fp)
   if type(fp) ~= 'string' or #fp ~= 8 then
