@@ -18,6 +18,12 @@
  * service with the CLI). --cli: another build's CLI (e.g. the commit before a change,
  * built in a git worktree), so before and after run on the same machine minutes apart.
  *
+ * Every scenario also reports the CPU it cost per request, read from /proc over the
+ * measured run: `trawl serve`, the redis-server (--distributed), PostgreSQL's server
+ * processes (every process of the local server's user, `postgres`), the autocannon
+ * process, and the whole machine (busy time from /proc/stat). On this 2-core VM, whose
+ * speed moves between runs, CPU per request compares builds more steadily than requests/s.
+ *
  * Writes bench/results/api-<time>.json and prints a Markdown table for BENCHMARKS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,8 +34,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import pg from 'pg';
+import { readProcStats, sampleProcess } from '../lib/proc-stats.js';
 import { startSiteProcess, type SiteProcess } from '../lib/site-process.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -57,6 +66,34 @@ interface Row {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** CPU µs per request over the measured run, by process (see the module comment). */
+  cpuUsPerRequest: Record<'serve' | 'redis' | 'postgres' | 'autocannon' | 'machine', number>;
+}
+
+/** The processes whose CPU each scenario reports (set as they start). */
+const measured: { serve?: number; redis?: number } = {};
+
+/** CPU seconds of a process, 0 when it is gone or unknown. */
+function cpuOf(pid: number | undefined): number {
+  return pid === undefined ? 0 : (readProcStats(pid)?.cpuSeconds ?? 0);
+}
+
+/** CPU seconds of every process of the local PostgreSQL server (user postgres). */
+function postgresCpu(): number {
+  let pids: string[];
+  try {
+    pids = execFileSync('pgrep', ['-u', 'postgres'], { encoding: 'utf8' }).split('\n');
+  } catch {
+    return 0; // no local server, or no pgrep
+  }
+  return pids.filter((p) => p !== '').reduce((sum, p) => sum + cpuOf(Number(p)), 0);
+}
+
+/** Busy CPU seconds of the whole machine (user, nice, system, irq, softirq of /proc/stat). */
+function machineCpu(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const ticks = [1, 2, 3, 6, 7].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  return ticks / 100;
 }
 
 /** The environment of every Trawl process of the bench (the backends of --distributed). */
@@ -128,6 +165,8 @@ interface AutocannonResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** The autocannon process's own CPU, seconds. */
+  cpuSeconds: number;
 }
 
 /** One run of the autocannon command (its own process), its JSON summary parsed. */
@@ -142,22 +181,43 @@ async function autocannon(
   if (spec.body !== undefined) argv.push('-b', spec.body);
   argv.push(base + spec.path);
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const sampler = sampleProcess(child.pid!, 50);
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
   const [code] = (await once(child, 'exit')) as [number | null];
+  sampler.stop();
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  return JSON.parse(out) as AutocannonResult;
+  return {
+    ...(JSON.parse(out) as AutocannonResult),
+    // Its last reading, at most 50 ms before it exited (it then only prints its summary).
+    cpuSeconds: sampler.last()?.cpuSeconds ?? 0,
+  };
 }
 
 async function load(scenario: string, base: string, spec: RequestSpec): Promise<Row> {
   await autocannon(base, spec, 1); // warm-up
+  const before = {
+    serve: cpuOf(measured.serve),
+    redis: cpuOf(measured.redis),
+    postgres: postgresCpu(),
+    machine: machineCpu(),
+  };
   const r = await autocannon(base, spec, seconds);
+  const perRequest = (cpuSeconds: number): number =>
+    Math.round((cpuSeconds * 1e6) / Math.max(1, r.requests.total));
   return {
     scenario,
     requestsPerSec: Math.round(r.requests.total / r.duration),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     errors: r.errors + r.timeouts + r.non2xx,
+    cpuUsPerRequest: {
+      serve: perRequest(cpuOf(measured.serve) - before.serve),
+      redis: perRequest(cpuOf(measured.redis) - before.redis),
+      postgres: perRequest(postgresCpu() - before.postgres),
+      autocannon: perRequest(r.cpuSeconds),
+      machine: perRequest(machineCpu() - before.machine),
+    },
   };
 }
 
@@ -181,6 +241,7 @@ async function startBackends(
     ['--port', String(redisPort), '--dir', dir, '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
+  measured.redis = redis.pid;
   const sep = args.database.includes('?') ? '&' : '?';
   serviceEnv.TRAWL_REDIS_URL = `redis://127.0.0.1:${redisPort}`;
   serviceEnv.TRAWL_DATABASE_URL = `${args.database}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
@@ -220,6 +281,7 @@ async function main(): Promise<void> {
   const port = 30_000 + Math.floor(Math.random() * 20_000);
   const base = `http://127.0.0.1:${port}`;
   const serve = await startServe(join(dir, 'serve'), port);
+  measured.serve = serve.pid;
   const rows: Row[] = [];
   try {
     // A finished job to read: its status and its result pages.
@@ -370,10 +432,14 @@ async function report(result: {
   const file = join(RESULTS, `api-${result.at.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify(result, null, 2));
   console.log(
-    `| scenario | requests/s | p50 ms | p99 ms | errors |\n| --- | ---: | ---: | ---: | ---: |`,
+    `| scenario | requests/s | p50 ms | p99 ms | errors | CPU µs per request: serve · redis · PostgreSQL · autocannon · machine |\n| --- | ---: | ---: | ---: | ---: | ---: |`,
   );
-  for (const r of rows)
-    console.log(`| ${r.scenario} | ${r.requestsPerSec} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} |`);
+  for (const r of rows) {
+    const c = r.cpuUsPerRequest;
+    console.log(
+      `| ${r.scenario} | ${r.requestsPerSec} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${c.serve} · ${c.redis} · ${c.postgres} · ${c.autocannon} · ${c.machine} |`,
+    );
+  }
   console.log(
     `\n| crawl of ${pages} pages | wall s | CPU s | pages |\n| --- | ---: | ---: | ---: |`,
   );
