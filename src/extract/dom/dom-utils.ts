@@ -80,18 +80,18 @@ export function collapse(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }
 
-/** What countNonSpace counts as space: C0 controls, space, no-break space. */
-// eslint-disable-next-line no-control-regex -- control characters are what it counts
-const SPACES = /[\x00-\x20\u00a0]/g;
-
 /**
  * Number of characters that are not whitespace (code units above U+0020 other than
- * U+00A0): the unit of every text-length stat. A regex counts the spaces ~2x faster than
- * a charCodeAt loop here (V8 12; ~13 ns a character for the loop on this machine).
+ * U+00A0, no-break space): the unit of every text-length stat. A loop, not a regex: a
+ * global match built an array of every space (a fifth of extraction's garbage).
  */
 export function countNonSpace(s: string): number {
-  const spaces = s.match(SPACES);
-  return spaces === null ? s.length : s.length - spaces.length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x20 && c !== 0xa0) n++;
+  }
+  return n;
 }
 
 /** A text node with its countNonSpace, computed once (text nodes never change). */

@@ -283,7 +283,8 @@ export function renderContent(
     }
     // Closing an element.
     const frame = frames.pop() as Frame;
-    const content = frame.parts.join('');
+    // Most frames hold one part (a link's text, a cell's paragraph): no copy for those.
+    const content = frame.parts.length === 1 ? frame.parts[0]! : frame.parts.join('');
     const parent = top();
     let out = '';
     switch (frame.kind) {
@@ -440,13 +441,14 @@ function isBlockKind(kind: Kind): boolean {
   );
 }
 
-/** A block's content trimmed, without a trailing hard break. */
+/**
+ * A block's content trimmed, without a trailing hard break (`\` + newline, whose newline
+ * the trim has taken). From the ends only: a block's content holds its nested blocks, so
+ * a scan of the whole of it at every level of nesting added up on deep pages.
+ */
 function trimBlock(s: string): string {
-  return s
-    .trim()
-    .replace(/(?:\\\n\s*)+$/, '')
-    .replace(/\\$/, '')
-    .trim();
+  const t = s.trim();
+  return t.endsWith('\\') ? t.slice(0, -1).trim() : t;
 }
 
 function block(content: string): string {
