@@ -123,14 +123,11 @@ export function seedSpec(
   fieldPrefix: string,
 ): CrawlSpec {
   const cached = templates.get(targets);
-  const template = cached?.settings === settings ? cached.spec : null;
+  let template = cached?.settings === settings ? cached.spec : null;
   if (template === null) {
-    const spec = parsedSeedSpec(input, targets, settings, fieldPrefix);
-    templates.set(targets, {
-      settings,
-      spec: copyJson(parsedSeedSpec({ url: input.url }, targets, settings, fieldPrefix)),
-    });
-    return spec;
+    // The first task parses in full (a refused URL throws here, with the full parse's error).
+    template = parsedSeedSpec({ url: input.url }, targets, settings, fieldPrefix);
+    templates.set(targets, { settings, spec: template });
   }
   checkUrlCount(settings, 1, `${fieldPrefix}url`);
   checkTarget(targets, input.url, `${fieldPrefix}url`);

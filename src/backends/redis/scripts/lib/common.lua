@@ -10,11 +10,12 @@ local function clock_now(override)
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- The job's settings, read once per call.
-local function job_settings(B)
-  local v = redis.call('HMGET', k_job(B), 'delay', 'hostc', 'conc', 'maxp', 'robots',
-    'rmaxage', 'rretry', 'rmaxretries', 'lease', 'maxstream', 'state')
-  if not v[1] then return nil end
+-- The job hash fields a script call works with, in the order job_settings_of takes them.
+local JOB_SETTINGS = { 'delay', 'hostc', 'conc', 'maxp', 'robots', 'rmaxage', 'rretry',
+  'rmaxretries', 'lease', 'maxstream', 'state' }
+
+-- The job's settings from the values of JOB_SETTINGS, in order (as HMGET answers them).
+local function job_settings_of(v)
   return {
     delay = tonumber(v[1]), hostc = tonumber(v[2]), conc = tonumber(v[3]),
     -- -1: no page budget
@@ -22,6 +23,13 @@ local function job_settings(B)
     rmaxage = tonumber(v[6]), rretry = tonumber(v[7]), rmaxretries = tonumber(v[8]),
     lease = tonumber(v[9]), maxstream = tonumber(v[10]), state = v[11],
   }
+end
+
+-- The job's settings, read once per call.
+local function job_settings(B)
+  local v = redis.call('HMGET', k_job(B), unpack(JOB_SETTINGS))
+  if not v[1] then return nil end
+  return job_settings_of(v)
 end
 
 -- Counter names in the counters hash (see lib/hosts.lua ctx_count): qn unstarted pages

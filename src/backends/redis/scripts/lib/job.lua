@@ -5,6 +5,16 @@
 local JOB_COUNTERS = { 'qn', 'qu', 'inflight', 'ok', 'failed', 'retries', 'bytes', 'known',
   'started', 'tok', 'produced', 'written', 'expired' }
 
+-- Creates the job's counters hash: every counter, at what `counts` has for it or 0.
+local function job_counters_create(B, counts)
+  local fields = {}
+  for _, name in ipairs(JOB_COUNTERS) do
+    fields[#fields + 1] = name
+    fields[#fields + 1] = counts[name] or 0
+  end
+  redis.call('HSET', k_counters(B), unpack(fields))
+end
+
 -- Creates a new job's hash from its `count` settings pairs at args[from] and returns its
 -- ctx (lib/hosts.lua), built without reading anything: the job hash did not exist (the
 -- caller checked), so neither does any other key of the job (deleteRedisJob removes the
@@ -17,21 +27,16 @@ local function job_create(B, now, args, from, count)
     fields[#fields + 1] = args[i + 1]
     settings[args[i]] = args[i + 1]
   end
-  local job = {
-    delay = tonumber(settings.delay), hostc = tonumber(settings.hostc),
-    conc = tonumber(settings.conc), maxp = tonumber(settings.maxp),
-    robots = settings.robots == '1', rmaxage = tonumber(settings.rmaxage),
-    rretry = tonumber(settings.rretry), rmaxretries = tonumber(settings.rmaxretries),
-    lease = tonumber(settings.lease), maxstream = tonumber(settings.maxstream),
-    state = 'running',
-  }
+  settings.state = 'running'
+  local values = {}
+  for i, name in ipairs(JOB_SETTINGS) do values[i] = settings[name] end
   for _, f in ipairs({ 'state', 'running', 'created', now, 'specv', 1 }) do
     fields[#fields + 1] = f
   end
   redis.call('HSET', k_job(B), unpack(fields))
   if (settings.dedup or 'buckets') == 'buckets' then seen_new_buckets(B) end
   return {
-    B = B, job = job, now = now, hosts = {}, dirty = {}, delta = {},
+    B = B, job = job_settings_of(values), now = now, hosts = {}, dirty = {}, delta = {},
     qn = 0, qu = 0, inflight = 0, started = 0, new_job = true,
   }
 end
@@ -39,12 +44,7 @@ end
 -- Writes what a new job's queueing left in its ctx (job_create): its counters hash (zero,
 -- plus what was counted) and the hosts it touched.
 local function job_create_flush(ctx)
-  local counters = {}
-  for _, name in ipairs(JOB_COUNTERS) do
-    counters[#counters + 1] = name
-    counters[#counters + 1] = ctx.delta[name] or 0
-  end
-  redis.call('HSET', k_counters(ctx.B), unpack(counters))
+  job_counters_create(ctx.B, ctx.delta)
   ctx.delta = {}
   ctx_flush(ctx)
 end
@@ -70,12 +70,7 @@ local function job_open(B, now, args, from, count)
     fields[#fields + 1] = 'created'
     fields[#fields + 1] = now
     redis.call('HSET', k_job(B), unpack(fields))
-    local counters = {}
-    for _, name in ipairs(JOB_COUNTERS) do
-      counters[#counters + 1] = name
-      counters[#counters + 1] = 0
-    end
-    redis.call('HSET', k_counters(B), unpack(counters))
+    job_counters_create(B, {})
     return true
   end
   -- Submitted again: it runs again (a finished job with nothing new is done at once).
